@@ -1,0 +1,110 @@
+"""Event contract: the CloudEvents envelope, the event types and one payload model per type.
+
+Producers build events with :func:`make_event`; consumers turn raw bytes into typed events with
+:func:`parse_event`, which raises :class:`InvalidEvent` for anything unparseable or off-schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from shared.events import cti, roster
+from shared.events.envelope import CloudEvent, EventData
+from shared.events.types import EventType, Topic
+
+PAYLOADS: dict[EventType, type[EventData]] = {
+    EventType.AGENT_LOGGED_IN: cti.AgentLoggedIn,
+    EventType.AGENT_LOGGED_OUT: cti.AgentLoggedOut,
+    EventType.AGENT_STATE_CHANGED: cti.AgentStateChanged,
+    EventType.CALL_OFFERED: cti.CallOffered,
+    EventType.CALL_ANSWERED: cti.CallAnswered,
+    EventType.CALL_HELD: cti.CallHeld,
+    EventType.CALL_RESUMED: cti.CallResumed,
+    EventType.CALL_ENDED: cti.CallEnded,
+    EventType.CALL_WRAPUP_ENDED: cti.CallWrapupEnded,
+    EventType.CALL_ABANDONED: cti.CallAbandoned,
+    EventType.CALL_TAGGED: cti.CallTagged,
+    EventType.SURVEY_COMPLETED: cti.SurveyCompleted,
+    EventType.QA_EVALUATION_COMPLETED: cti.QaEvaluationCompleted,
+    EventType.COMPLAINT_RECEIVED: cti.ComplaintReceived,
+    EventType.PERSON_CREATED: roster.PersonSnapshot,
+    EventType.PERSON_UPDATED: roster.PersonSnapshot,
+    EventType.PERSON_DEPARTED: roster.PersonSnapshot,
+    EventType.TEAM_CHANGED: roster.TeamChanged,
+    EventType.MENTORSHIP_STARTED: roster.MentorshipChanged,
+    EventType.MENTORSHIP_ENDED: roster.MentorshipChanged,
+    EventType.SCHEDULE_PUBLISHED: roster.SchedulePublished,
+    EventType.LEAVE_DECIDED: roster.LeaveDecided,
+}
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid CloudEvent of a known type; it belongs in the DLQ."""
+
+
+def make_event(
+    type_: EventType,
+    data: EventData,
+    *,
+    source: str,
+    time: datetime | None = None,
+    subject: str | None = None,
+    id: str | None = None,
+) -> CloudEvent:
+    expected = PAYLOADS[type_]
+    if not isinstance(data, expected):
+        raise TypeError(f"{type_} carries {expected.__name__}, not {type(data).__name__}")
+    fields: dict[str, Any] = {"type": type_.value, "source": source, "data": data}
+    if time is not None:
+        fields["time"] = time
+    if id is not None:
+        fields["id"] = id
+    fields["subject"] = subject if subject is not None else data.partition_key()
+    return CloudEvent(**fields)
+
+
+def validate_event(raw: dict[str, Any]) -> CloudEvent:
+    """Validate a decoded CloudEvent and type its ``data``; raises :class:`InvalidEvent`."""
+    try:
+        envelope = CloudEvent.model_validate(raw)
+        try:
+            type_ = EventType(envelope.type)
+        except ValueError:
+            raise InvalidEvent(f"unknown event type {envelope.type!r}") from None
+        data = PAYLOADS[type_].model_validate(envelope.data)
+    except ValidationError as exc:
+        raise InvalidEvent(_describe(exc)) from None
+    return envelope.model_copy(update={"data": data})
+
+
+def parse_event(payload: bytes) -> CloudEvent:
+    try:
+        raw = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidEvent(f"not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("a CloudEvent must be a JSON object")
+    return validate_event(raw)
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<event>'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+__all__ = [
+    "PAYLOADS",
+    "CloudEvent",
+    "EventData",
+    "EventType",
+    "InvalidEvent",
+    "Topic",
+    "make_event",
+    "parse_event",
+    "validate_event",
+]

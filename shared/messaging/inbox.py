@@ -1,0 +1,255 @@
+"""Idempotent inbox consumer: each event id is applied at most once, ever.
+
+A batch of records (up to ``max_batch`` or ``max_wait_ms``) is applied in ONE database
+transaction that also inserts every event id into the service's ``inbox`` table; ids already
+there are skipped. Offsets are committed only after that transaction, so a crash in between
+redelivers the batch and the inbox turns the redelivery into a no-op.
+
+Poison messages never stop the loop and are never dropped silently: unparseable or off-schema
+records, and events whose handler keeps failing, go to ``<topic>.dlq`` with the reason in the
+record headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import CommitFailedError, KafkaError
+from prometheus_client import Counter
+from sqlalchemy import DateTime, String, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.events import CloudEvent, InvalidEvent, parse_event
+from shared.messaging.kafka import ensure_topics, new_producer
+
+log = structlog.get_logger("inbox")
+
+EVENTS_APPLIED = Counter(
+    "callpulse_events_applied_total", "Events applied by a consumer", ["consumer", "topic"]
+)
+EVENTS_DUPLICATE = Counter(
+    "callpulse_events_duplicate_total", "Redelivered events skipped by the inbox", ["consumer"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "callpulse_events_dead_lettered_total", "Records sent to a dead-letter topic", ["consumer"]
+)
+
+BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
+
+
+class InboxMixin:
+    """Columns of a service's ``inbox`` table; mix into the service's declarative base."""
+
+    __tablename__ = "inbox"
+
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    processed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class InboxConsumer:
+    """Consumes topics in one consumer group and applies events through the inbox."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: Sequence[str],
+        group_id: str,
+        bootstrap_servers: str,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        inbox_model: type[InboxMixin],
+        handler: BatchHandler,
+        partitions: int,
+        replication_factor: int = 1,
+        max_batch: int = 500,
+        max_wait_ms: int = 100,
+        max_attempts: int = 3,
+    ) -> None:
+        self.name = name
+        self._topics = list(topics)
+        self._group_id = group_id
+        self._bootstrap = bootstrap_servers
+        self._sessionmaker = sessionmaker
+        self._inbox = inbox_model
+        self._handler = handler
+        self._partitions = partitions
+        self._replication = replication_factor
+        self._max_batch = max_batch
+        self._max_wait_ms = max_wait_ms
+        self._max_attempts = max_attempts
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_clients()
+
+    async def _run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                await self._connect()
+                assert self._consumer is not None
+                batches = await self._consumer.getmany(
+                    timeout_ms=self._max_wait_ms, max_records=self._max_batch
+                )
+                records = [r for part in batches.values() for r in part]
+                if records:
+                    await self.process(records)
+                    with contextlib.suppress(CommitFailedError):
+                        # A rebalance may revoke the partitions first; the new owner
+                        # re-reads from the last commit and the inbox skips what is done.
+                        await self._consumer.commit()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database trouble: reconnect and retry
+                log.warning("consumer retrying", consumer=self.name, error=str(exc))
+                await self._close_clients()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _connect(self) -> None:
+        if self._consumer is not None:
+            return
+        dlqs = [f"{t}.dlq" for t in self._topics]
+        await ensure_topics(
+            self._bootstrap,
+            [*self._topics, *dlqs],
+            partitions=self._partitions,
+            replication_factor=self._replication,
+        )
+        consumer = AIOKafkaConsumer(
+            *self._topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group_id,
+            client_id=f"{self.name}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self._max_batch,
+        )
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+
+    async def _close_clients(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        producer, self._producer = self._producer, None
+        for client in (consumer, producer):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
+
+    async def process(self, records: Sequence[ConsumerRecord]) -> None:
+        """Apply a batch of records; poison ones go to their dead-letter topic."""
+        events: list[tuple[ConsumerRecord, CloudEvent]] = []
+        dead: list[tuple[ConsumerRecord, str]] = []
+        for record in records:
+            try:
+                events.append((record, parse_event(record.value)))
+            except InvalidEvent as exc:
+                dead.append((record, f"invalid event: {exc}"))
+        try:
+            await self._apply(events)
+        except Exception as exc:
+            log.warning("batch failed, applying one by one", consumer=self.name, error=str(exc))
+            dead.extend(await self._apply_each(events))
+        if dead:
+            await self._dead_letter(dead)
+
+    async def _apply_each(
+        self, events: list[tuple[ConsumerRecord, CloudEvent]]
+    ) -> list[tuple[ConsumerRecord, str]]:
+        failed = []
+        for record, event in events:
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    await self._apply([(record, event)])
+                    break
+                except Exception as exc:
+                    if attempt == self._max_attempts:
+                        log.error("handler failed", consumer=self.name, event_id=event.id)
+                        failed.append((record, f"handler failed {attempt} times: {exc!r}"))
+                    else:
+                        await asyncio.sleep(0.05 * attempt)
+        return failed
+
+    async def _apply(self, events: list[tuple[ConsumerRecord, CloudEvent]]) -> None:
+        topics = {e.id: r.topic for r, e in events}
+        unique = list({e.id: e for _, e in events}.values())
+        if not unique:
+            return
+        async with self._sessionmaker() as session, session.begin():
+            inserted = await session.scalars(
+                insert(self._inbox)
+                .values(
+                    [
+                        {"event_id": e.id, "event_type": e.type, "topic": topics[e.id]}
+                        for e in unique
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(self._inbox.event_id)
+            )
+            fresh_ids = set(inserted)
+            fresh = [e for e in unique if e.id in fresh_ids]
+            if fresh:
+                await self._handler(session, fresh)
+        EVENTS_DUPLICATE.labels(self.name).inc(len(events) - len(fresh))
+        for event in fresh:
+            EVENTS_APPLIED.labels(self.name, topics[event.id]).inc()
+
+    async def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
+        if self._producer is None:
+            producer = new_producer(self._bootstrap, client_id=f"{self.name}-dlq")
+            await producer.start()
+            self._producer = producer
+        futures = []
+        for record, reason in dead:
+            log.warning(
+                "dead-lettered",
+                consumer=self.name,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                reason=reason,
+            )
+            headers = [
+                ("dlq.reason", reason[:4000].encode()),
+                ("dlq.topic", record.topic.encode()),
+                ("dlq.partition", str(record.partition).encode()),
+                ("dlq.offset", str(record.offset).encode()),
+                ("dlq.consumer", self.name.encode()),
+            ]
+            futures.append(
+                await self._producer.send(
+                    f"{record.topic}.dlq", value=record.value, key=record.key, headers=headers
+                )
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            # Offsets stay uncommitted, so the batch is read again and nothing is lost.
+            raise KafkaError(f"dead-letter publish failed: {errors[0]}")
+        EVENTS_DEAD_LETTERED.labels(self.name).inc(len(dead))
