@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import ORJSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,7 +115,6 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         description=spec.description,
         version="0.1.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
@@ -142,7 +141,7 @@ def health_router(*, uses_broker: bool) -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/readyz", summary="The database (and broker) answer")
-    async def readyz(request: Request) -> ORJSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         checks: dict[str, str] = {}
         try:
             async with request.app.state.engine.connect() as conn:
@@ -154,7 +153,7 @@ def health_router(*, uses_broker: bool) -> APIRouter:
             bootstrap = request.app.state.settings.kafka_bootstrap_servers
             checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unavailable"
         ready = all(v == "ok" for v in checks.values())
-        return ORJSONResponse(
+        return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
             status_code=200 if ready else 503,
         )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -95,14 +96,14 @@ class ServiceUnavailable(Problem):
 
 def problem_response(
     problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
-) -> ORJSONResponse:
+) -> Response:
     instance = str(request.url.path) if request is not None else None
     if isinstance(problem, TooManyRequests):
         headers = {**(headers or {}), "Retry-After": str(problem.retry_after_s)}
     if isinstance(problem, Unauthorized):
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return ORJSONResponse(
-        problem.to_dict(instance),
+    return Response(
+        orjson.dumps(problem.to_dict(instance)),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -137,22 +138,22 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> ORJSONResponse:
+    async def _problem(request: Request, exc: Problem) -> Response:
         return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         fields = ", ".join(e["field"] for e in errors)
         return problem_response(ValidationFailed(f"Invalid {fields}", errors=errors), request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         cls = _STATUS_PROBLEMS.get(exc.status_code)
         problem = cls(str(exc.detail) if exc.detail else None) if cls else HttpProblem(exc)
         return problem_response(problem, request, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(Problem("An unexpected error occurred."), request)

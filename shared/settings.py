@@ -94,6 +94,8 @@ class ServiceSettings(BaseSettings):
             and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
         ):
             raise ValueError("JWT_SECRET must be set to a real secret in production")
+        if self.jwt_algorithm == "HS256" and len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters (RFC 7518 §3.2)")
         if self.jwt_algorithm == "RS256" and not self.jwks_url:
             raise ValueError("JWKS_URL is required when JWT_ALGORITHM=RS256")
         return self
