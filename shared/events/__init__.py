@@ -71,13 +71,16 @@ def validate_event(raw: dict[str, Any]) -> CloudEvent:
     """Validate a decoded CloudEvent and type its ``data``; raises :class:`InvalidEvent`."""
     try:
         envelope = CloudEvent.model_validate(raw)
-        try:
-            type_ = EventType(envelope.type)
-        except ValueError:
-            raise InvalidEvent(f"unknown event type {envelope.type!r}") from None
-        data = PAYLOADS[type_].model_validate(envelope.data)
     except ValidationError as exc:
         raise InvalidEvent(_describe(exc)) from None
+    try:
+        type_ = EventType(envelope.type)
+    except ValueError:
+        raise InvalidEvent(f"unknown event type {envelope.type!r}") from None
+    try:
+        data = PAYLOADS[type_].model_validate(envelope.data)
+    except ValidationError as exc:
+        raise InvalidEvent(_describe(exc, prefix="data.")) from None
     return envelope.model_copy(update={"data": data})
 
 
@@ -91,10 +94,13 @@ def parse_event(payload: bytes) -> CloudEvent:
     return validate_event(raw)
 
 
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<event>'}: {err['msg']}" for err in exc.errors()
-    )
+def _describe(exc: ValidationError, prefix: str = "") -> str:
+    parts = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"])
+        where = prefix + path if path else prefix.rstrip(".") or "<event>"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
 
 
 __all__ = [
