@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.events.envelope import CloudEvent
 from shared.events.types import EventType
-from shared.messaging.kafka import ensure_topics, new_producer
+from shared.messaging.kafka import TopicGuard, new_producer
 
 log = structlog.get_logger("outbox")
 
@@ -112,9 +112,9 @@ class OutboxRelay:
         self._model = model
         self._sessionmaker = sessionmaker
         self._bootstrap = bootstrap_servers
-        self._topics = topics
-        self._partitions = partitions
-        self._replication = replication_factor
+        self._topics = TopicGuard(
+            bootstrap_servers, topics, partitions=partitions, replication_factor=replication_factor
+        )
         self._listen_dsn = listen_dsn
         self._client_id = client_id
         self._batch_size = batch_size
@@ -176,12 +176,7 @@ class OutboxRelay:
     async def _ensure_producer(self) -> None:
         if self._producer is not None:
             return
-        await ensure_topics(
-            self._bootstrap,
-            self._topics,
-            partitions=self._partitions,
-            replication_factor=self._replication,
-        )
+        await self._topics.ensure()
         producer = new_producer(self._bootstrap, client_id=self._client_id)
         try:
             await producer.start()
@@ -191,6 +186,7 @@ class OutboxRelay:
         self._producer = producer
 
     async def _close_producer(self) -> None:
+        await self._topics.close()
         producer, self._producer = self._producer, None
         if producer is not None:
             with contextlib.suppress(Exception):
@@ -214,6 +210,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            await self._topics.ensure()
             futures = [
                 await self._producer.send(
                     row.topic, value=row.payload, key=row.key.encode() if row.key else None
