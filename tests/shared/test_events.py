@@ -77,7 +77,10 @@ def test_partition_key_prefers_agent_then_call() -> None:
         (b"[1, 2]", "JSON object"),
         (raw("cti.call.teleported", {"call_id": "c"}), "unknown event type"),
         (raw("cti.call.answered", {"call_id": "c1", "agent_id": "a1"}), "queue_id"),
-        (raw("cti.agent.state_changed", {"agent_id": "a", "state": "aux"}), "data: Value error, reason is required"),
+        (
+            raw("cti.agent.state_changed", {"agent_id": "a", "state": "aux"}),
+            "data: Value error, reason is required",
+        ),
         (raw("cti.agent.state_changed", {"agent_id": "a", "state": "busy"}), "state"),
         (raw("cti.survey.completed", {"call_id": "c", "agent_id": "a", "csat": 6}), "csat"),
         (raw("cti.agent.logged_in", {"agent_id": "a"}, time="2026-11-22T09:00:00"), "time"),
