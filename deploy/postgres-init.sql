@@ -1,0 +1,4 @@
+-- One database per service (each owns its schema and its Alembic migrations).
+CREATE DATABASE roster;
+CREATE DATABASE metrics;
+CREATE DATABASE care;
