@@ -1,7 +1,7 @@
 """Local sign-in: employee number + password → JWT, with throttling of repeated failures.
 
-The sign-in owns its transaction (like a consumer handler does): a failed attempt must be
-recorded even though the caller then gets a 401.
+A refusal is returned, not raised: the failed attempt it records must commit even though the
+caller gets a 401 (raising would roll the request's transaction back).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.people import repository as people_repo
 from services.roster.people.models import LoginThrottle, Person
@@ -19,7 +19,7 @@ from services.roster.people.passwords import verify_password
 from services.roster.settings import RosterSettings
 from services.roster.teams.models import Team
 from shared.auth import issue_token
-from shared.errors import TooManyRequests, Unauthorized
+from shared.errors import Problem, TooManyRequests, Unauthorized
 
 WRONG_CREDENTIALS = "Wrong employee number or password."
 
@@ -42,33 +42,26 @@ async def token_team_ids(session: AsyncSession, person: Person) -> list[str]:
 
 
 async def sign_in(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: RosterSettings,
-    employee_no: str,
-    password: str,
-) -> IssuedToken:
+    session: AsyncSession, settings: RosterSettings, employee_no: str, password: str
+) -> IssuedToken | Problem:
     now = datetime.now(UTC)
-    async with sessionmaker() as session, session.begin():
-        throttle = await session.get(LoginThrottle, employee_no, with_for_update=True)
-        if throttle is not None and throttle.locked_until and throttle.locked_until > now:
-            retry = math.ceil((throttle.locked_until - now).total_seconds())
-            raise TooManyRequests(
-                "Too many failed sign-ins for this employee number; try again later.",
-                retry_after_s=retry,
-            )
-        person = await people_repo.get_by_employee_no(session, employee_no)
-        password_ok = await verify_password(person.password_hash if person else None, password)
-        if person is not None and password_ok and person.status != "departed":
-            await session.execute(
-                delete(LoginThrottle).where(LoginThrottle.employee_no == employee_no)
-            )
-            team_ids = await token_team_ids(session, person)
-            token, ttl = issue_token(
-                settings, subject=person.id, role=person.role, team_ids=team_ids
-            )
-            return IssuedToken(token, ttl, person.id, person.role, team_ids)
-        _record_failure(session, throttle, employee_no, now, settings)
-    raise Unauthorized(WRONG_CREDENTIALS)
+    throttle = await session.get(LoginThrottle, employee_no, with_for_update=True)
+    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
+        retry = math.ceil((throttle.locked_until - now).total_seconds())
+        return TooManyRequests(
+            "Too many failed sign-ins for this employee number; try again later.",
+            retry_after_s=retry,
+        )
+    person = await people_repo.get_by_employee_no(session, employee_no)
+    password_ok = await verify_password(person.password_hash if person else None, password)
+    if person is not None and password_ok and person.status != "departed":
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.employee_no == employee_no))
+        team_ids = await token_team_ids(session, person)
+        token, ttl = issue_token(settings, subject=person.id, role=person.role, team_ids=team_ids)
+        return IssuedToken(token, ttl, person.id, person.role, team_ids)
+    _record_failure(session, throttle, employee_no, now, settings)
+    await session.flush()
+    return Unauthorized(WRONG_CREDENTIALS)
 
 
 def _record_failure(

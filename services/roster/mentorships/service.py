@@ -63,6 +63,8 @@ def _require_manager_of(principal: Principal, mentee_team_id: str | None) -> Non
 async def start(
     session: AsyncSession, principal: Principal, data: MentorshipCreate, settings: RosterSettings
 ) -> Mentorship:
+    if not (principal.sees_everything or principal.role == Role.TEAM_LEAD):
+        raise Forbidden("Only team leads, managers and admins pair mentors.")
     mentee = await people_repo.get(session, data.mentee_id, for_update=True)
     if mentee is None or not can_read_person(principal, mentee.id, mentee.team_id):
         raise RuleViolation("unknown_mentee", f"Mentee {data.mentee_id} does not exist.")

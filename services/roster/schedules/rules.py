@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -30,8 +30,8 @@ def local_day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     """The instants a local calendar day begins and ends (DST days are 23 or 25 hours)."""
     tz = ZoneInfo(timezone)
     return (
-        datetime.combine(day, time.min, tzinfo=tz),
-        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz),
+        datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
     )
 
 
