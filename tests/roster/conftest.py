@@ -172,3 +172,12 @@ class Factory:
 @pytest.fixture
 def factory(db_session: AsyncSession) -> Factory:
     return Factory(db_session)
+
+
+@pytest.fixture
+async def floor(factory: Factory) -> tuple[Person, Team, Person]:
+    """A team lead, their team and one go-live certified agent in it."""
+    lead = await factory.person(role="team_lead")
+    team = await factory.team(lead=lead)
+    agent = await factory.person(team=team, go_live=True)
+    return lead, team, agent

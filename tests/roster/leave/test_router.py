@@ -24,14 +24,6 @@ def ask(days: int = 2, **overrides) -> dict:
     return body
 
 
-@pytest.fixture
-async def floor(factory):
-    lead = await factory.person(role="team_lead")
-    team = await factory.team(lead=lead)
-    agent = await factory.person(team=team, go_live=True)
-    return lead, team, agent
-
-
 async def decided_events(db_session) -> list[dict]:
     rows = await db_session.scalars(
         select(OutboxMessage.payload).where(OutboxMessage.event_type == "roster.leave.decided")

@@ -11,14 +11,6 @@ PREFS = {
 }
 
 
-@pytest.fixture
-async def floor(factory):
-    lead = await factory.person(role="team_lead")
-    team = await factory.team(lead=lead)
-    agent = await factory.person(team=team)
-    return lead, team, agent
-
-
 async def test_agent_states_and_lead_reads(client, token_for, floor) -> None:
     lead, team, agent = floor
     path = f"/v1/people/{agent.id}/preferences"

@@ -27,14 +27,6 @@ def shift(day: date = DAY, *, work: str = "work") -> dict:
     }
 
 
-@pytest.fixture
-async def floor(factory):
-    lead = await factory.person(role="team_lead")
-    team = await factory.team(lead=lead)
-    agent = await factory.person(team=team, go_live=True)
-    return lead, team, agent
-
-
 async def published_events(db_session) -> list[dict]:
     rows = await db_session.scalars(
         select(OutboxMessage.payload)
