@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -48,7 +48,6 @@ class ServiceSpec:
     produces: Sequence[Topic] = ()
     inbox_model: type[InboxMixin] | None = None
     consumers: Sequence[ConsumerSpec] = ()
-    on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = field(default_factory=list)
 
 
 def libpq_dsn(sqlalchemy_url: str) -> str:
@@ -99,8 +98,6 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
                 )
             )
         app.state.outbox_relay = next((b for b in background if isinstance(b, OutboxRelay)), None)
-        for hook in spec.on_startup:
-            await hook(app)
         for worker in background:
             await worker.start()
         try:

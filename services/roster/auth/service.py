@@ -34,11 +34,13 @@ class IssuedToken:
 
 
 async def token_team_ids(session: AsyncSession, person: Person) -> list[str]:
-    """Teams named in the token: those a lead leads, plus the person's own team."""
-    team_ids = set(await session.scalars(select(Team.id).where(Team.lead_id == person.id)))
-    if person.team_id:
-        team_ids.add(person.team_id)
-    return sorted(team_ids)
+    """Teams named in the token: for a team lead the teams they lead, else their own team.
+
+    A lead's own membership is left out on purpose: ``team_ids`` of a lead grant management.
+    """
+    if person.role == "team_lead":
+        return sorted(await session.scalars(select(Team.id).where(Team.lead_id == person.id)))
+    return [person.team_id] if person.team_id else []
 
 
 async def sign_in(

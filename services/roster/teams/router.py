@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.teams import service
+from services.roster.teams.models import Team
 from services.roster.teams.schemas import MembersAdd, TeamCreate, TeamRead, TeamUpdate
 from shared.app import SessionDep
 from shared.auth import CurrentUser
@@ -15,7 +17,7 @@ def _span_limit(request: Request) -> int:
     return request.app.state.settings.span_of_control_limit
 
 
-async def _read(request: Request, session: SessionDep, team) -> TeamRead:
+async def _read(request: Request, session: AsyncSession, team: Team) -> TeamRead:
     return (await service.to_read(session, [team], _span_limit(request)))[0]
 
 

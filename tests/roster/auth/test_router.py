@@ -112,3 +112,13 @@ async def test_malformed_requests_are_422(client, body) -> None:
 
 async def test_me_requires_a_token(client) -> None:
     assert (await client.get("/v1/auth/me")).status_code == 401
+
+
+async def test_a_leads_own_membership_grants_nothing(client, factory) -> None:
+    peers = await factory.team()
+    lead = await factory.person(
+        role="team_lead", team=peers, employee_no="L10", password_hash=await hash_password(PASSWORD)
+    )
+    led = await factory.team(lead=lead)
+    body = (await sign_in(client, "L10", PASSWORD)).json()
+    assert body["team_ids"] == [led.id]
