@@ -94,7 +94,7 @@ class Contact:
 
 
 @dataclass(slots=True)
-class _OpenContact:
+class OpenContact:
     call_id: str
     answered_at: int | None
     talk_us: int = 0
@@ -109,7 +109,7 @@ class AgentState:
     state: str = LOGGED_OUT
     reason: str | None = None
     since: int | None = None
-    contact: _OpenContact | None = None
+    contact: OpenContact | None = None
     after_contact: tuple[str, str | None] | None = None
     last_closed_call: str | None = None
     last_event: tuple[int, int, str] | None = None
@@ -181,7 +181,7 @@ class AgentMachine:
             return  # a second answer of the call already on the line
         if contact is not None:
             self._close_contact(at)
-        self.state.contact = _OpenContact(call_id=data.call_id, answered_at=at)
+        self.state.contact = OpenContact(call_id=data.call_id, answered_at=at)
         self.answers.append((at, data.call_id))
         self._enter(at, TALK)
 
@@ -227,7 +227,7 @@ class AgentMachine:
             return False
         if contact is not None or call_id == self.state.last_closed_call:
             return True  # another call's or a finished call's event: the agent does not move
-        self.state.contact = _OpenContact(call_id=call_id, answered_at=None)
+        self.state.contact = OpenContact(call_id=call_id, answered_at=None)
         self._enter(at, state)
         return True
 

@@ -1,0 +1,299 @@
+"""Applying a batch of events: store them, advance each agent's machine, fold queue facts.
+
+Order and duplicates never change a final number:
+
+* the event store and the inbox are idempotent by event id;
+* an agent's events newer than its snapshot are applied incrementally; an event older than
+  what was applied (late or replayed) triggers recomputation of that agent's timeline from
+  the last logout before it (a logout resets the machine, so nothing earlier can change);
+* a call's queue facts keep the earliest offer and the earliest outcome, whatever order the
+  events arrive in; an outcome whose offer is missing waits for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.metrics.domain.timeline import (
+    STATE_EVENTS,
+    AgentMachine,
+    AgentState,
+    OpenContact,
+    sort_key,
+)
+from services.metrics.ingest.models import (
+    AgentAnswer,
+    AgentContact,
+    AgentSegment,
+    AgentSnapshot,
+    CtiEvent,
+    PublishedSchedule,
+    QueueCall,
+    TeamMembership,
+)
+from shared.events import CloudEvent, EventType, validate_event
+from shared.events.roster import PersonSnapshot, SchedulePublished, TeamChanged
+
+QUEUE_EVENTS = frozenset(
+    {EventType.CALL_OFFERED.value, EventType.CALL_ANSWERED.value, EventType.CALL_ABANDONED.value}
+)
+LOGGED_OUT = EventType.AGENT_LOGGED_OUT.value
+
+
+async def apply_cti_batch(session: AsyncSession, events: list[CloudEvent]) -> None:
+    if not events:
+        return
+    await store_events(session, events)
+    await fold_queue_facts(session, [e for e in events if e.type in QUEUE_EVENTS])
+    by_agent: dict[str, list[CloudEvent]] = defaultdict(list)
+    for event in events:
+        if event.type in STATE_EVENTS:
+            by_agent[event.data.agent_id].append(event)
+    for agent_id in sorted(by_agent):
+        await advance_agent(session, agent_id, by_agent[agent_id])
+
+
+async def store_events(session: AsyncSession, events: list[CloudEvent]) -> None:
+    rows = [
+        {
+            "event_id": e.id,
+            "type": e.type,
+            "time": e.time,
+            "agent_id": getattr(e.data, "agent_id", None),
+            "call_id": getattr(e.data, "call_id", None),
+            "queue_id": getattr(e.data, "queue_id", None),
+            "envelope": e.model_dump(mode="json"),
+        }
+        for e in events
+    ]
+    await session.execute(insert(CtiEvent).values(rows).on_conflict_do_nothing())
+
+
+async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """Keep each call's earliest offer and earliest outcome (ties broken by event id)."""
+    for event in sorted(events, key=lambda e: (e.time, e.id)):
+        at = sort_key(event)[0]
+        call = await session.get(QueueCall, event.data.call_id, with_for_update=True)
+        if call is None:
+            call = QueueCall(call_id=event.data.call_id, queue_id=event.data.queue_id)
+            session.add(call)
+        call.queue_id = call.queue_id or event.data.queue_id
+        if event.type == EventType.CALL_OFFERED:
+            if call.offered_us is None or at < call.offered_us:
+                call.offered_us = at
+            continue
+        outcome = "answered" if event.type == EventType.CALL_ANSWERED else "abandoned"
+        if call.outcome_us is None or (at, event.id) < (call.outcome_us, call.outcome_event_id):
+            call.outcome, call.outcome_us, call.outcome_event_id = outcome, at, event.id
+    await session.flush()
+
+
+async def advance_agent(session: AsyncSession, agent_id: str, events: list[CloudEvent]) -> None:
+    ordered = sorted({e.id: e for e in events}.values(), key=sort_key)
+    snapshot = await session.get(AgentSnapshot, agent_id, with_for_update=True)
+    if snapshot is not None:
+        last = (snapshot.last_time_us, snapshot.last_order, snapshot.last_event_id)
+        if sort_key(ordered[0]) <= last:
+            await recompute_agent(session, agent_id, sort_key(ordered[0]))
+            return
+    machine = AgentMachine(load_state(snapshot.state) if snapshot else None)
+    for event in ordered:
+        machine.apply(event)
+    await save_outputs(session, agent_id, machine)
+
+
+async def recompute_agent(session: AsyncSession, agent_id: str, late_key: tuple) -> None:
+    """Rebuild the agent's timeline from the last logout before ``late_key``."""
+    late_time = _from_us(late_key[0])
+    logouts = await session.scalars(
+        select(CtiEvent.envelope).where(
+            CtiEvent.agent_id == agent_id, CtiEvent.type == LOGGED_OUT, CtiEvent.time <= late_time
+        )
+    )
+    checkpoints = [k for k in (sort_key(validate_event(e)) for e in logouts) if k < late_key]
+    checkpoint = max(checkpoints, default=None)
+    query = select(CtiEvent.envelope).where(
+        CtiEvent.agent_id == agent_id, CtiEvent.type.in_(STATE_EVENTS)
+    )
+    if checkpoint is not None:
+        cp = checkpoint[0]
+        query = query.where(CtiEvent.time >= _from_us(cp))
+        await session.execute(
+            delete(AgentSegment).where(
+                AgentSegment.agent_id == agent_id, AgentSegment.start_us >= cp
+            )
+        )
+        await session.execute(
+            delete(AgentContact).where(
+                AgentContact.agent_id == agent_id, AgentContact.handled_us > cp
+            )
+        )
+        await session.execute(
+            delete(AgentAnswer).where(
+                AgentAnswer.agent_id == agent_id, AgentAnswer.answered_us > cp
+            )
+        )
+    else:
+        for model in (AgentSegment, AgentContact, AgentAnswer):
+            await session.execute(delete(model).where(model.agent_id == agent_id))
+    replayed = sorted((validate_event(e) for e in await session.scalars(query)), key=sort_key)
+    machine = AgentMachine()
+    for event in replayed:
+        if checkpoint is None or sort_key(event) > checkpoint:
+            machine.apply(event)
+    await save_outputs(session, agent_id, machine)
+
+
+async def save_outputs(session: AsyncSession, agent_id: str, machine: AgentMachine) -> None:
+    if machine.segments:
+        await session.execute(
+            insert(AgentSegment).values(
+                [
+                    {
+                        "agent_id": agent_id,
+                        "start_us": s.start,
+                        "end_us": s.end,
+                        "state": s.state,
+                        "reason": s.reason,
+                        "call_id": s.call_id,
+                    }
+                    for s in machine.segments
+                ]
+            )
+        )
+    if machine.contacts:
+        await session.execute(
+            insert(AgentContact)
+            .values(
+                [
+                    {
+                        "agent_id": agent_id,
+                        "handled_us": c.handled_at,
+                        "call_id": c.call_id,
+                        "answered_us": c.answered_at,
+                        "talk_us": c.talk_us,
+                        "hold_us": c.hold_us,
+                        "acw_us": c.acw_us,
+                    }
+                    for c in machine.contacts
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    if machine.answers:
+        await session.execute(
+            insert(AgentAnswer)
+            .values(
+                [{"agent_id": agent_id, "answered_us": t, "call_id": c} for t, c in machine.answers]
+            )
+            .on_conflict_do_nothing()
+        )
+    state = machine.state
+    if state.last_event is None:
+        return
+    values = {
+        "agent_id": agent_id,
+        "state": dump_state(state),
+        "last_time_us": state.last_event[0],
+        "last_order": state.last_event[1],
+        "last_event_id": state.last_event[2],
+    }
+    await session.execute(
+        insert(AgentSnapshot)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=["agent_id"], set_={**values, "updated_at": datetime.now(UTC)}
+        )
+    )
+
+
+def dump_state(state: AgentState) -> dict:
+    data = asdict(state)
+    data["last_event"] = list(state.last_event) if state.last_event else None
+    data["after_contact"] = list(state.after_contact) if state.after_contact else None
+    return data
+
+
+def load_state(data: dict) -> AgentState:
+    contact = data.get("contact")
+    return AgentState(
+        state=data["state"],
+        reason=data.get("reason"),
+        since=data.get("since"),
+        contact=OpenContact(**contact) if contact else None,
+        after_contact=tuple(data["after_contact"]) if data.get("after_contact") else None,
+        last_closed_call=data.get("last_closed_call"),
+        last_event=tuple(data["last_event"]) if data.get("last_event") else None,
+    )
+
+
+def _from_us(us: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
+
+
+async def apply_roster_batch(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """Team membership over time and the latest published schedules."""
+    for event in sorted(events, key=lambda e: (e.time, e.id)):
+        data = event.data
+        if isinstance(data, TeamChanged):
+            for person_id in data.joined:
+                await set_team(session, person_id, data.team_id, event.time)
+            for person_id in data.left:
+                await set_team(session, person_id, None, event.time, only_if_team=data.team_id)
+        elif isinstance(data, PersonSnapshot) and event.type == EventType.PERSON_CREATED:
+            if data.team_id:
+                await set_team(session, data.person_id, data.team_id, event.time)
+        elif isinstance(data, SchedulePublished):
+            await store_schedule(session, data)
+    await session.flush()
+
+
+async def set_team(
+    session: AsyncSession,
+    person_id: str,
+    team_id: str | None,
+    at: datetime,
+    *,
+    only_if_team: str | None = None,
+) -> None:
+    current = await session.scalar(
+        select(TeamMembership)
+        .where(TeamMembership.person_id == person_id, TeamMembership.valid_to.is_(None))
+        .with_for_update()
+    )
+    if current is not None:
+        if only_if_team is not None and current.team_id != only_if_team:
+            return
+        if current.team_id == team_id:
+            return
+        current.valid_to = at
+    if team_id is not None:
+        existing = await session.get(TeamMembership, (person_id, at))
+        if existing is None:
+            session.add(TeamMembership(person_id=person_id, valid_from=at, team_id=team_id))
+    await session.flush()
+
+
+async def store_schedule(session: AsyncSession, data: SchedulePublished) -> None:
+    values = {
+        "agent_id": data.agent_id,
+        "day": data.day.isoformat(),
+        "version": data.version,
+        "timezone": data.timezone,
+        "activities": [a.model_dump(mode="json") for a in data.activities],
+    }
+    await session.execute(
+        insert(PublishedSchedule)
+        .values(values)
+        .on_conflict_do_update(
+            index_elements=["agent_id", "day"],
+            set_=values,
+            where=PublishedSchedule.version < data.version,
+        )
+    )

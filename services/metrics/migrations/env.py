@@ -1,0 +1,12 @@
+from logging.config import fileConfig
+
+from alembic import context
+
+from services.metrics.models import Base
+from services.metrics.settings import MetricsSettings
+from shared.migrations import run_migrations
+
+if context.config.config_file_name and not context.config.attributes.get("connection"):
+    fileConfig(context.config.config_file_name)
+
+run_migrations(Base.metadata, MetricsSettings())

@@ -1,0 +1,27 @@
+"""Every metrics table, imported in one place for Alembic and the tests."""
+
+from services.metrics.db import Base, InboxMessage, OutboxMessage
+from services.metrics.ingest.models import (
+    AgentAnswer,
+    AgentContact,
+    AgentSegment,
+    AgentSnapshot,
+    CtiEvent,
+    PublishedSchedule,
+    QueueCall,
+    TeamMembership,
+)
+
+__all__ = [
+    "AgentAnswer",
+    "AgentContact",
+    "AgentSegment",
+    "AgentSnapshot",
+    "Base",
+    "CtiEvent",
+    "InboxMessage",
+    "OutboxMessage",
+    "PublishedSchedule",
+    "QueueCall",
+    "TeamMembership",
+]
