@@ -11,7 +11,7 @@ from services.metrics.domain.kpis import agent_buckets, agent_fields
 from services.metrics.domain.timeline import replay
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
 from shared.events import EventType, make_event
-from shared.events.roster import TeamChanged
+from shared.events.roster import ScheduledActivity, SchedulePublished, TeamChanged
 from tests.metrics.events import DAY, agent_events, at, event
 
 a1 = agent_events("a1")
@@ -61,13 +61,6 @@ def joined(team: str, person: str, minutes_after_midnight: int = 0):
         effective_at=when,
     )
     return make_event(EventType.TEAM_CHANGED, data, source="roster", time=when)
-
-
-def day_of(agent) -> list:
-    return [
-        agent.login("09:00"),
-        agent.answer("09:01", "c-" + agent.__name__ if False else f"c{id(agent) % 1000}"),
-    ]
 
 
 A1_EVENTS = [
@@ -254,3 +247,62 @@ async def test_realtime_agents_and_queues(metrics_client, metrics_token, mdb, fl
         await metrics_client.get("/v1/realtime/queues", headers=metrics_token("o", "ops"))
     ).json()
     assert isinstance(queues, list)
+
+
+def schedule(agent: str, version: int, *activities: tuple[str, str, str]):
+    data = SchedulePublished(
+        schedule_id=f"s-{agent}",
+        agent_id=agent,
+        team_id="t1",
+        day=DAY.date(),
+        timezone="UTC",
+        version=version,
+        activities=[ScheduledActivity(kind=k, start=at(s), end=at(e)) for k, s, e in activities],
+    )
+    return make_event(EventType.SCHEDULE_PUBLISHED, data, source="roster")
+
+
+async def test_day_figures_carry_adherence_attendance_and_lateness(
+    metrics_client, metrics_token, mdb, floor
+) -> None:
+    # a1 is logged in 09:00-10:10, on lunch aux from 09:40;
+    # scheduled: work 08:50-09:40, lunch 09:40-10:10.
+    older = schedule("a1", 1, ("work", "08:00", "09:00"))
+    await apply_roster_batch(
+        mdb,
+        [schedule("a1", 2, ("work", "08:50", "09:40"), ("lunch", "09:40", "10:10")), older],
+    )
+    params = {
+        "start": DAY.isoformat(),
+        "end": (DAY + timedelta(days=1)).isoformat(),
+        "granularity": "day",
+    }
+    body = (
+        await metrics_client.get(
+            "/v1/metrics/agents/a1", params=params, headers=metrics_token("m", "manager")
+        )
+    ).json()
+    [day] = body["buckets"]
+    assert day["adherence"] == (40 + 30) / 80  # 10 late minutes out of 80 scheduled
+    assert (day["attendance_rate"], day["late_s"]) == (1.0, 600.0)
+    assert body["total"]["adherence"] == day["adherence"]
+    interval = (
+        await metrics_client.get(
+            "/v1/metrics/agents/a1",
+            params={**params, "granularity": "interval"},
+            headers=metrics_token("m", "manager"),
+        )
+    ).json()
+    assert "adherence" not in interval["total"]
+    team = (
+        await metrics_client.get(
+            "/v1/metrics/teams/t1", params=params, headers=metrics_token("m", "manager")
+        )
+    ).json()
+    assert (team["total"]["attendance_rate"], team["total"]["late_s"]) == (1.0, 600.0)
+    unscheduled = (
+        await metrics_client.get(
+            "/v1/metrics/agents/a2", params=params, headers=metrics_token("m", "manager")
+        )
+    ).json()
+    assert unscheduled["total"]["adherence"] is None and unscheduled["total"]["late_s"] is None

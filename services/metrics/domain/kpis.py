@@ -69,6 +69,11 @@ class AgentBucket:
     qa_sum: float = 0.0
     complaints: int = 0
     escalated_complaints: int = 0
+    scheduled_us: int = 0
+    adherent_us: int = 0
+    shifts_scheduled: int = 0
+    shifts_attended: int = 0
+    late_us: int = 0
 
     @property
     def logged_in_us(self) -> int:
@@ -136,6 +141,16 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 def seconds(us: int) -> float:
     return us / US
+
+
+def agent_day_fields(bucket: AgentBucket) -> dict[str, object]:
+    """Day granularity adds schedule adherence, attendance and lateness."""
+    return {
+        **agent_fields(bucket),
+        "adherence": ratio(bucket.adherent_us, bucket.scheduled_us),
+        "attendance_rate": ratio(bucket.shifts_attended, bucket.shifts_scheduled),
+        "late_s": seconds(bucket.late_us) if bucket.shifts_scheduled else None,
+    }
 
 
 def agent_fields(bucket: AgentBucket) -> dict[str, object]:

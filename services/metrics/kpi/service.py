@@ -7,18 +7,21 @@ functions the tests hold to DESIGN §4.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.metrics.domain.adherence import Planned, day_adherence
 from services.metrics.domain.kpis import (
     INTERVAL_US,
     AgentBucket,
     agent_buckets,
+    agent_day_fields,
     agent_fields,
     local_day,
     roll_up,
@@ -31,6 +34,7 @@ from services.metrics.ingest.models import (
     AgentSegment,
     AgentSnapshot,
     CtiEvent,
+    PublishedSchedule,
     QueueCall,
     TeamMembership,
 )
@@ -59,10 +63,11 @@ class Window:
         return to_us(self.end)
 
 
-async def agent_window_buckets(
+async def load_agent(
     session: AsyncSession, agent_id: str, lo: int, hi: int, now: int
-) -> dict[int, AgentBucket]:
-    """An agent's 15-minute buckets for ``[lo, hi)``, the open segment cut at ``now``."""
+) -> tuple[Timeline, list]:
+    """An agent's timeline clipped to ``[lo, hi)`` (the open segment cut at ``now``) and the
+    quality events in it."""
     rows = await session.scalars(
         select(AgentSegment).where(
             AgentSegment.agent_id == agent_id, AgentSegment.end_us > lo, AgentSegment.start_us < hi
@@ -111,25 +116,83 @@ async def agent_window_buckets(
             )
         )
     ]
-    return agent_buckets(Timeline(segments, contacts, answers), quality)
+    return Timeline(segments, contacts, answers), quality
 
 
-def shape(window: Window, buckets: dict[int, object], fields_of, empty) -> dict:
-    """``{"start", "end", "granularity", "buckets": [...], "total": {...}}`` for any bucket kind."""
+async def schedule_days(
+    session: AsyncSession, agent_id: str, timeline: Timeline, lo: int, hi: int, timezone: str
+) -> dict[date, AgentBucket]:
+    """Adherence, attendance and lateness per local day, from the published schedules.
+
+    Activities are clipped to ``[lo, hi)``, so a partial window judges the part it covers.
+    """
+    first, last = local_day(lo, timezone), local_day(hi - 1, timezone)
+    schedules = await session.scalars(
+        select(PublishedSchedule).where(
+            PublishedSchedule.agent_id == agent_id,
+            PublishedSchedule.day >= first.isoformat(),
+            PublishedSchedule.day <= last.isoformat(),
+        )
+    )
+    days: dict[date, AgentBucket] = {}
+    for schedule in schedules:
+        plan = [
+            Planned(a["kind"], max(lo, to_us(_parse(a["start"]))), min(hi, to_us(_parse(a["end"]))))
+            for a in schedule.activities
+        ]
+        plan = [p for p in plan if p.end > p.start]
+        if not plan:
+            continue
+        result = day_adherence(timeline.segments, plan)
+        days[date.fromisoformat(schedule.day)] = AgentBucket(
+            scheduled_us=result.scheduled_us,
+            adherent_us=result.adherent_us,
+            shifts_scheduled=1,
+            shifts_attended=int(result.attended),
+            late_us=result.late_us,
+        )
+    return days
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def shape(
+    window: Window,
+    buckets: dict[int, Any],
+    fields_of: Callable[[Any], dict],
+    empty: Callable[[], Any],
+    *,
+    day_fields_of: Callable[[Any], dict] | None = None,
+    day_extras: dict[date, Any] | None = None,
+) -> dict:
+    """``{"start", "end", "granularity", "buckets": [...], "total": {...}}`` for any bucket kind.
+
+    ``day_extras`` are per-day figures that belong to no interval (adherence, attendance).
+    """
+    total = empty()
+    for bucket in buckets.values():
+        total.add(bucket)
     if window.granularity == "day":
-        by_day = roll_up(buckets, lambda start: local_day(start, window.timezone))  # type: ignore[arg-type]
+        tz = ZoneInfo(window.timezone)
+        by_day = roll_up(buckets, lambda start: local_day(start, window.timezone))
+        for day, extra in (day_extras or {}).items():
+            by_day.setdefault(day, empty()).add(extra)
+            total.add(extra)
+        render = day_fields_of or fields_of
         items = []
         for day in sorted(by_day):
-            tz = ZoneInfo(window.timezone)
             begin = datetime.combine(day, datetime.min.time(), tzinfo=tz)
             items.append(
                 {
                     "start": begin.isoformat(),
                     "end": (begin + timedelta(days=1)).isoformat(),
-                    **fields_of(by_day[day]),
+                    **render(by_day[day]),
                 }
             )
     else:
+        render = fields_of
         items = [
             {
                 "start": from_us(start).isoformat(),
@@ -138,24 +201,34 @@ def shape(window: Window, buckets: dict[int, object], fields_of, empty) -> dict:
             }
             for start, bucket in sorted(buckets.items())
         ]
-    total = empty()
-    for bucket in buckets.values():
-        total.add(bucket)
     return {
         "start": window.start.isoformat(),
         "end": window.end.isoformat(),
         "granularity": window.granularity,
         "buckets": items,
-        "total": fields_of(total),
+        "total": render(total),
     }
 
 
 async def agent_figures(
     session: AsyncSession, agent_id: str, window: Window, now: datetime
 ) -> dict:
-    buckets = await agent_window_buckets(session, agent_id, window.lo, window.hi, to_us(now))
-    buckets = {k: v for k, v in buckets.items() if not v.is_empty()}
-    return {"agent_id": agent_id, **shape(window, buckets, agent_fields, AgentBucket)}
+    timeline, quality = await load_agent(session, agent_id, window.lo, window.hi, to_us(now))
+    buckets = {k: v for k, v in agent_buckets(timeline, quality).items() if not v.is_empty()}
+    extras = None
+    if window.granularity == "day":
+        extras = await schedule_days(
+            session, agent_id, timeline, window.lo, window.hi, window.timezone
+        )
+    figures = shape(
+        window,
+        buckets,
+        agent_fields,
+        AgentBucket,
+        day_fields_of=agent_day_fields,
+        day_extras=extras,
+    )
+    return {"agent_id": agent_id, **figures}
 
 
 async def memberships(
@@ -181,13 +254,25 @@ async def memberships(
 async def team_figures(session: AsyncSession, team_id: str, window: Window, now: datetime) -> dict:
     """Members' sums (never averages of averages), each member counted while in the team."""
     totals: dict[int, AgentBucket] = {}
+    extras: dict[date, AgentBucket] = {}
     for person_id, start, end in await memberships(session, team_id, window.lo, window.hi):
-        for key, bucket in (
-            await agent_window_buckets(session, person_id, start, end, to_us(now))
-        ).items():
+        timeline, quality = await load_agent(session, person_id, start, end, to_us(now))
+        for key, bucket in agent_buckets(timeline, quality).items():
             totals.setdefault(key, AgentBucket()).add(bucket)
+        if window.granularity == "day":
+            days = await schedule_days(session, person_id, timeline, start, end, window.timezone)
+            for day, bucket in days.items():
+                extras.setdefault(day, AgentBucket()).add(bucket)
     totals = {k: v for k, v in totals.items() if not v.is_empty()}
-    return {"team_id": team_id, **shape(window, totals, agent_fields, AgentBucket)}
+    figures = shape(
+        window,
+        totals,
+        agent_fields,
+        AgentBucket,
+        day_fields_of=agent_day_fields,
+        day_extras=extras,
+    )
+    return {"team_id": team_id, **figures}
 
 
 async def team_member_ids(session: AsyncSession, team_id: str) -> list[str]:
