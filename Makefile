@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-quick lint fmt bench clean-data
+.PHONY: run test test-quick lint fmt rebuild clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 ## The quick subset: everything not marked slow.
 test-quick: $(STAMP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## Rebuild the metrics derived from the event store: make rebuild START=2026-11-22T00:00:00Z END=...
+rebuild: $(STAMP)
+	$(PY) -m services.metrics.rebuild --start "$(START)" --end "$(END)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

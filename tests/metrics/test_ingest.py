@@ -19,6 +19,7 @@ from services.metrics.ingest.models import (
     TeamMembership,
 )
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
+from services.metrics.rebuild import rebuild
 from shared.events import EventType, make_event
 from shared.events.roster import TeamChanged
 from tests.metrics.events import DAY, agent_events, at, event
@@ -159,3 +160,25 @@ async def test_membership_over_time_from_team_events(mdb) -> None:
         ("t1", DAY, DAY + timedelta(minutes=60)),
         ("t2", DAY + timedelta(minutes=60), None),
     ]
+
+
+async def test_rebuild_restores_derived_tables_from_the_event_store(mdb) -> None:
+    events = a_day()
+    queue = [
+        event(EventType.CALL_OFFERED, "09:00:55", call_id="c1", queue_id="q1"),
+        *[e for e in events if e.type == "cti.call.answered"],
+    ]
+    await apply_cti_batch(mdb, events + queue)
+    before = await stored(mdb)
+    calls_before = [
+        (c.call_id, c.offered_us, c.outcome_us) for c in await mdb.scalars(select(QueueCall))
+    ]
+    for model in (AgentSegment, AgentContact, AgentAnswer, QueueCall):
+        await mdb.execute(model.__table__.delete())
+    agents, calls = await rebuild(mdb, at("00:00"), at("23:59"))
+    assert (agents, calls) == (1, 4)
+    assert await stored(mdb) == before
+    calls_after = [
+        (c.call_id, c.offered_us, c.outcome_us) for c in await mdb.scalars(select(QueueCall))
+    ]
+    assert sorted(calls_after) == sorted(calls_before)
