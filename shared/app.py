@@ -26,6 +26,7 @@ from shared.messaging.inbox import BatchHandler, InboxConsumer, InboxMixin
 from shared.messaging.kafka import broker_reachable, topic_names
 from shared.messaging.outbox import OutboxMixin, OutboxRelay
 from shared.observability import RequestContextMiddleware, configure_logging
+from shared.periodic import Job, PeriodicJob
 from shared.settings import ServiceSettings
 
 
@@ -39,6 +40,15 @@ class ConsumerSpec:
 
 
 @dataclass
+class PeriodicSpec:
+    """A job the service runs every ``interval_s`` seconds (see ``shared.periodic``)."""
+
+    name: str
+    interval_s: float
+    job: Job
+
+
+@dataclass
 class ServiceSpec:
     name: str
     settings: ServiceSettings
@@ -48,6 +58,7 @@ class ServiceSpec:
     produces: Sequence[Topic] = ()
     inbox_model: type[InboxMixin] | None = None
     consumers: Sequence[ConsumerSpec] = ()
+    periodic: Sequence[PeriodicSpec] = ()
 
 
 def libpq_dsn(sqlalchemy_url: str) -> str:
@@ -67,7 +78,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.token_verifier = TokenVerifier(settings)
-        background: list[OutboxRelay | InboxConsumer] = []
+        background: list[OutboxRelay | InboxConsumer | PeriodicJob] = []
         if spec.outbox_model is not None:
             background.append(
                 OutboxRelay(
@@ -95,6 +106,15 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
                     handler=consumer.handler,
                     partitions=settings.kafka_topic_partitions,
                     replication_factor=settings.kafka_replication_factor,
+                )
+            )
+        for periodic in spec.periodic:
+            background.append(
+                PeriodicJob(
+                    name=f"{spec.name}.{periodic.name}",
+                    interval_s=periodic.interval_s,
+                    job=periodic.job,
+                    sessionmaker=sessionmaker,
                 )
             )
         app.state.outbox_relay = next((b for b in background if isinstance(b, OutboxRelay)), None)

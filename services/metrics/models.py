@@ -11,6 +11,7 @@ from services.metrics.ingest.models import (
     QueueCall,
     TeamMembership,
 )
+from services.metrics.signals.models import SignalCondition, SignalEpisode
 
 __all__ = [
     "AgentAnswer",
@@ -23,5 +24,7 @@ __all__ = [
     "OutboxMessage",
     "PublishedSchedule",
     "QueueCall",
+    "SignalCondition",
+    "SignalEpisode",
     "TeamMembership",
 ]

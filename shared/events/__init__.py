@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from shared.events import cti, roster
+from shared.events import cti, roster, signals
 from shared.events.envelope import CloudEvent, EventData
 from shared.events.types import EventType, Topic
 
@@ -39,6 +39,7 @@ PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.MENTORSHIP_ENDED: roster.MentorshipChanged,
     EventType.SCHEDULE_PUBLISHED: roster.SchedulePublished,
     EventType.LEAVE_DECIDED: roster.LeaveDecided,
+    EventType.SIGNAL_RAISED: signals.SignalRaised,
 }
 
 

@@ -41,6 +41,8 @@ class EventType(StrEnum):
     MENTORSHIP_ENDED = "roster.mentorship.ended"
     SCHEDULE_PUBLISHED = "roster.schedule.published"
     LEAVE_DECIDED = "roster.leave.decided"
+    # metrics, topic metrics.signals
+    SIGNAL_RAISED = "metrics.signal.raised"
 
     @property
     def topic(self) -> Topic:
@@ -48,4 +50,6 @@ class EventType(StrEnum):
             return Topic.CTI_EVENTS
         if self.value.startswith("roster."):
             return Topic.ROSTER_CHANGES
+        if self.value.startswith("metrics."):
+            return Topic.METRICS_SIGNALS
         raise ValueError(f"no topic for {self.value}")  # pragma: no cover - exhaustive above

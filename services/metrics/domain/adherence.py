@@ -34,7 +34,7 @@ class DayAdherence:
     late_us: int
 
 
-def _matches(kind: str, segment: Segment | None) -> bool:
+def matches(kind: str, segment: Segment | None) -> bool:
     if segment is not None and segment.state == AUX and segment.reason in SANCTIONED_AUX:
         return True
     if kind == "work":
@@ -59,8 +59,8 @@ def day_adherence(segments: Iterable[Segment], plan: Sequence[Planned]) -> DayAd
             part = _overlap(activity.start, activity.end, segment.start, segment.end)
             if part:
                 covered += part
-                adherent += part if _matches(activity.kind, segment) else 0
-        if _matches(activity.kind, None):
+                adherent += part if matches(activity.kind, segment) else 0
+        if matches(activity.kind, None):
             adherent += (activity.end - activity.start) - covered
     if not plan:
         return DayAdherence(0, 0, attended=False, late_us=0)

@@ -37,6 +37,8 @@ from services.metrics.ingest.models import (
     QueueCall,
     TeamMembership,
 )
+from services.metrics.settings import MetricsSettings
+from services.metrics.signals import service as signals
 from shared.events import CloudEvent, EventType, validate_event
 from shared.events.roster import PersonSnapshot, SchedulePublished, TeamChanged
 
@@ -46,7 +48,10 @@ QUEUE_EVENTS = frozenset(
 LOGGED_OUT = EventType.AGENT_LOGGED_OUT.value
 
 
-async def apply_cti_batch(session: AsyncSession, events: list[CloudEvent]) -> None:
+async def apply_cti_batch(
+    session: AsyncSession, events: list[CloudEvent], settings: MetricsSettings | None = None
+) -> None:
+    """Apply a batch; with ``settings``, also detect the signals its events raise."""
     if not events:
         return
     await store_events(session, events)
@@ -57,6 +62,8 @@ async def apply_cti_batch(session: AsyncSession, events: list[CloudEvent]) -> No
             by_agent[event.data.agent_id].append(event)
     for agent_id in sorted(by_agent):
         await advance_agent(session, agent_id, by_agent[agent_id])
+    if settings is not None:
+        await signals.on_batch(session, events, settings)
 
 
 async def store_events(session: AsyncSession, events: list[CloudEvent]) -> None:
