@@ -69,7 +69,9 @@ class Runner:
         self.postgres: EmbeddedPostgres | None = None
         self.kafka: EmbeddedKafka | None = None
         self.children: list[tuple[ServiceInfo, subprocess.Popen[bytes]]] = []
+        self.helpers: list[subprocess.Popen[bytes]] = []
         self.services = existing_services()
+        self.demo = os.environ.get("DEMO", "1") != "0"
 
     def port_of(self, service: ServiceInfo) -> int:
         return int(os.environ.get(f"{service.env_prefix}PORT", service.port))
@@ -126,6 +128,8 @@ class Runner:
         for service in self.services:
             self.children.append((service, self.spawn(service, env)))
             await self.wait_ready(service)
+        if self.demo and {"roster", "metrics"} <= {s.name for s in self.services}:
+            self.helpers.append(self.spawn_simulator(env))
         self.print_summary()
 
     async def run_step(self, title: str, command: list[str], env: dict[str, str]) -> None:
@@ -153,6 +157,16 @@ class Runner:
             ],
             cwd=ROOT,
             env=env,
+            start_new_session=True,
+        )
+
+    def spawn_simulator(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        roster = next(s for s in self.services if s.name == "roster")
+        log("simulator: CTI traffic for the demo center (DEMO=0 turns it off)")
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.metrics.simulator"],
+            cwd=ROOT,
+            env=dict(env, SIMULATOR_ROSTER_URL=f"http://127.0.0.1:{self.port_of(roster)}"),
             start_new_session=True,
         )
 
@@ -211,6 +225,10 @@ class Runner:
 
     def stop(self) -> None:
         deadline = time.monotonic() + STOP_DEADLINE_S - 3
+        for helper in self.helpers:
+            _signal_group(helper, signal.SIGKILL)
+            helper.wait()
+        self.helpers.clear()
         for service, process in reversed(self.children):
             if process.poll() is None:
                 log(f"{service.name}: stopping")

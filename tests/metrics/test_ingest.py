@@ -21,7 +21,7 @@ from services.metrics.ingest.models import (
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
 from services.metrics.rebuild import rebuild
 from shared.events import EventType, make_event
-from shared.events.roster import TeamChanged
+from shared.events.roster import PersonSnapshot, TeamChanged
 from tests.metrics.events import DAY, agent_events, at, event
 
 ev = agent_events("a1")
@@ -182,3 +182,39 @@ async def test_rebuild_restores_derived_tables_from_the_event_store(mdb) -> None
         (c.call_id, c.offered_us, c.outcome_us) for c in await mdb.scalars(select(QueueCall))
     ]
     assert sorted(calls_after) == sorted(calls_before)
+
+
+async def test_a_person_entered_with_a_team_counts_for_it_since_their_hire(mdb) -> None:
+    created = make_event(
+        EventType.PERSON_CREATED,
+        PersonSnapshot(
+            person_id="p1",
+            employee_no="A1",
+            name="Li",
+            role="agent",
+            status="active",
+            team_id="t1",
+            hire_date=(DAY - timedelta(days=100)).date(),
+        ),
+        source="roster",
+        time=DAY + timedelta(hours=12),
+    )
+    joined = make_event(
+        EventType.TEAM_CHANGED,
+        TeamChanged(
+            team_id="t1",
+            name="t1",
+            lead_id=None,
+            member_ids=["p1"],
+            joined=["p1"],
+            effective_at=DAY + timedelta(hours=12),
+        ),
+        source="roster",
+        time=DAY + timedelta(hours=12),
+    )
+    await apply_roster_batch(mdb, [joined])  # the team event may come first
+    await apply_roster_batch(mdb, [created])
+    rows = (await mdb.scalars(select(TeamMembership))).all()
+    assert [(r.team_id, r.valid_from, r.valid_to) for r in rows] == [
+        ("t1", DAY - timedelta(days=100), None)
+    ]

@@ -255,7 +255,7 @@ async def apply_roster_batch(session: AsyncSession, events: list[CloudEvent]) ->
                 await set_team(session, person_id, None, event.time, only_if_team=data.team_id)
         elif isinstance(data, PersonSnapshot) and event.type == EventType.PERSON_CREATED:
             if data.team_id:
-                await set_team(session, data.person_id, data.team_id, event.time)
+                await set_first_team(session, data, event.time)
         elif isinstance(data, SchedulePublished):
             await store_schedule(session, data)
     await session.flush()
@@ -284,6 +284,38 @@ async def set_team(
         existing = await session.get(TeamMembership, (person_id, at))
         if existing is None:
             session.add(TeamMembership(person_id=person_id, valid_from=at, team_id=team_id))
+    await session.flush()
+
+
+async def set_first_team(session: AsyncSession, person: PersonSnapshot, at: datetime) -> None:
+    """A person entered with a team has been in it since they were hired.
+
+    Roster records are often keyed in after the fact; counting the team's figures only from
+    the moment of data entry would drop the person's earlier work from their team.
+    """
+    hired = (
+        datetime.combine(person.hire_date, datetime.min.time(), tzinfo=UTC)
+        if person.hire_date
+        else at
+    )
+    since = min(hired, at)
+    rows = list(
+        await session.scalars(
+            select(TeamMembership).where(TeamMembership.person_id == person.person_id)
+        )
+    )
+    if any(r.team_id != person.team_id for r in rows):
+        return  # later moves are already known; they stand as they are
+    for row in rows:
+        if row.valid_to is None and row.valid_from > since:
+            await session.delete(row)
+            await session.flush()
+    if not await session.get(TeamMembership, (person.person_id, since)):
+        current = next((r for r in rows if r.valid_to is None and r.valid_from <= since), None)
+        if current is None:
+            session.add(
+                TeamMembership(person_id=person.person_id, valid_from=since, team_id=person.team_id)
+            )
     await session.flush()
 
 
