@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-quick lint fmt rebuild clean-data
+.PHONY: run test test-quick lint fmt rebuild bench clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ test-quick: $(STAMP)
 ## Rebuild the metrics derived from the event store: make rebuild START=2026-11-22T00:00:00Z END=...
 rebuild: $(STAMP)
 	$(PY) -m services.metrics.rebuild --start "$(START)" --end "$(END)"
+
+## Metrics pipeline benchmark (embedded PostgreSQL + broker): prints a table.
+bench: $(STAMP)
+	$(PY) -m bench.pipeline $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -201,16 +201,12 @@ class InboxConsumer:
         if not unique:
             return
         async with self._sessionmaker() as session, session.begin():
+            # executemany (one cached statement whatever the batch size) with RETURNING
             inserted = await session.scalars(
-                insert(self._inbox)
-                .values(
-                    [
-                        {"event_id": e.id, "event_type": e.type, "topic": topics[e.id]}
-                        for e in unique
-                    ]
-                )
+                insert(self._inbox.__table__)
                 .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(self._inbox.event_id)
+                .returning(self._inbox.__table__.c.event_id),
+                [{"event_id": e.id, "event_type": e.type, "topic": topics[e.id]} for e in unique],
             )
             fresh_ids = set(inserted)
             fresh = [e for e in unique if e.id in fresh_ids]

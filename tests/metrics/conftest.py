@@ -44,7 +44,10 @@ async def mdb(metrics_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     async with metrics_engine.connect() as conn:
         outer = await conn.begin()
         session = AsyncSession(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,  # as in production (shared.db.make_sessionmaker)
         )
         try:
             yield session

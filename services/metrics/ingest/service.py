@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,8 +60,8 @@ async def apply_cti_batch(
     for event in events:
         if event.type in STATE_EVENTS:
             by_agent[event.data.agent_id].append(event)
-    for agent_id in sorted(by_agent):
-        await advance_agent(session, agent_id, by_agent[agent_id])
+    if by_agent:
+        await advance_agents(session, by_agent)
     if settings is not None:
         await signals.on_batch(session, events, settings)
 
@@ -79,40 +79,88 @@ async def store_events(session: AsyncSession, events: list[CloudEvent]) -> None:
         }
         for e in events
     ]
-    await session.execute(insert(CtiEvent).values(rows).on_conflict_do_nothing())
+    await session.execute(insert(CtiEvent.__table__).on_conflict_do_nothing(), rows)
 
 
 async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """Keep each call's earliest offer and earliest outcome (ties broken by event id)."""
+    """Keep each call's earliest offer and earliest outcome (ties broken by event id).
+
+    One upsert per batch; LEAST and the row comparison make the result independent of the
+    order batches arrive in.
+    """
+    calls: dict[str, dict] = {}
     for event in sorted(events, key=lambda e: (e.time, e.id)):
         at = sort_key(event)[0]
-        call = await session.get(QueueCall, event.data.call_id, with_for_update=True)
-        if call is None:
-            call = QueueCall(call_id=event.data.call_id, queue_id=event.data.queue_id)
-            session.add(call)
-        call.queue_id = call.queue_id or event.data.queue_id
+        call = calls.setdefault(
+            event.data.call_id,
+            {
+                "call_id": event.data.call_id,
+                "queue_id": event.data.queue_id,
+                "offered_us": None,
+                "outcome": None,
+                "outcome_us": None,
+                "outcome_event_id": None,
+            },
+        )
         if event.type == EventType.CALL_OFFERED:
-            if call.offered_us is None or at < call.offered_us:
-                call.offered_us = at
-            continue
-        outcome = "answered" if event.type == EventType.CALL_ANSWERED else "abandoned"
-        if call.outcome_us is None or (at, event.id) < (call.outcome_us, call.outcome_event_id):
-            call.outcome, call.outcome_us, call.outcome_event_id = outcome, at, event.id
-    await session.flush()
+            if call["offered_us"] is None:
+                call["offered_us"] = at
+        elif call["outcome_us"] is None:
+            call["outcome"] = "answered" if event.type == EventType.CALL_ANSWERED else "abandoned"
+            call["outcome_us"], call["outcome_event_id"] = at, event.id
+    if not calls:
+        return
+    stmt = insert(QueueCall.__table__)
+    new, old = stmt.excluded, QueueCall.__table__.c
+    earlier_outcome = and_(
+        new.outcome_us.is_not(None),
+        or_(
+            old.outcome_us.is_(None),
+            tuple_(new.outcome_us, new.outcome_event_id)
+            < tuple_(old.outcome_us, old.outcome_event_id),
+        ),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["call_id"],
+            set_={
+                "queue_id": func.coalesce(old.queue_id, new.queue_id),
+                "offered_us": func.least(old.offered_us, new.offered_us),
+                "outcome": case((earlier_outcome, new.outcome), else_=old.outcome),
+                "outcome_us": case((earlier_outcome, new.outcome_us), else_=old.outcome_us),
+                "outcome_event_id": case(
+                    (earlier_outcome, new.outcome_event_id), else_=old.outcome_event_id
+                ),
+            },
+        ),
+        list(calls.values()),
+    )
 
 
-async def advance_agent(session: AsyncSession, agent_id: str, events: list[CloudEvent]) -> None:
-    ordered = sorted({e.id: e for e in events}.values(), key=sort_key)
-    snapshot = await session.get(AgentSnapshot, agent_id, with_for_update=True)
-    if snapshot is not None:
-        last = (snapshot.last_time_us, snapshot.last_order, snapshot.last_event_id)
-        if sort_key(ordered[0]) <= last:
-            await recompute_agent(session, agent_id, sort_key(ordered[0]))
-            return
-    machine = AgentMachine(load_state(snapshot.state) if snapshot else None)
-    for event in ordered:
-        machine.apply(event)
-    await save_outputs(session, agent_id, machine)
+async def advance_agents(session: AsyncSession, by_agent: dict[str, list[CloudEvent]]) -> None:
+    """Advance every agent of a batch; snapshots read and outputs written in bulk."""
+    snapshots = {
+        s.agent_id: s
+        for s in await session.scalars(
+            select(AgentSnapshot)
+            .where(AgentSnapshot.agent_id.in_(sorted(by_agent)))
+            .with_for_update()
+        )
+    }
+    outputs = Outputs()
+    for agent_id in sorted(by_agent):
+        ordered = sorted({e.id: e for e in by_agent[agent_id]}.values(), key=sort_key)
+        snapshot = snapshots.get(agent_id)
+        if snapshot is not None:
+            last = (snapshot.last_time_us, snapshot.last_order, snapshot.last_event_id)
+            if sort_key(ordered[0]) <= last:
+                await recompute_agent(session, agent_id, sort_key(ordered[0]))
+                continue
+        machine = AgentMachine(load_state(snapshot.state) if snapshot else None)
+        for event in ordered:
+            machine.apply(event)
+        outputs.add(agent_id, machine)
+    await outputs.write(session)
 
 
 async def recompute_agent(session: AsyncSession, agent_id: str, late_key: tuple) -> None:
@@ -154,70 +202,83 @@ async def recompute_agent(session: AsyncSession, agent_id: str, late_key: tuple)
     for event in replayed:
         if checkpoint is None or sort_key(event) > checkpoint:
             machine.apply(event)
-    await save_outputs(session, agent_id, machine)
+    outputs = Outputs()
+    outputs.add(agent_id, machine)
+    await outputs.write(session)
 
 
-async def save_outputs(session: AsyncSession, agent_id: str, machine: AgentMachine) -> None:
-    if machine.segments:
-        await session.execute(
-            insert(AgentSegment).values(
-                [
-                    {
-                        "agent_id": agent_id,
-                        "start_us": s.start,
-                        "end_us": s.end,
-                        "state": s.state,
-                        "reason": s.reason,
-                        "call_id": s.call_id,
+class Outputs:
+    """What machines produced, written with one executemany statement per table."""
+
+    def __init__(self) -> None:
+        self.segments: list[dict] = []
+        self.contacts: list[dict] = []
+        self.answers: list[dict] = []
+        self.snapshots: list[dict] = []
+
+    def add(self, agent_id: str, machine: AgentMachine) -> None:
+        self.segments += [
+            {
+                "agent_id": agent_id,
+                "start_us": s.start,
+                "end_us": s.end,
+                "state": s.state,
+                "reason": s.reason,
+                "call_id": s.call_id,
+            }
+            for s in machine.segments
+        ]
+        self.contacts += [
+            {
+                "agent_id": agent_id,
+                "handled_us": c.handled_at,
+                "call_id": c.call_id,
+                "answered_us": c.answered_at,
+                "talk_us": c.talk_us,
+                "hold_us": c.hold_us,
+                "acw_us": c.acw_us,
+            }
+            for c in machine.contacts
+        ]
+        self.answers += [
+            {"agent_id": agent_id, "answered_us": t, "call_id": c} for t, c in machine.answers
+        ]
+        state = machine.state
+        if state.last_event is not None:
+            self.snapshots.append(
+                {
+                    "agent_id": agent_id,
+                    "state": dump_state(state),
+                    "last_time_us": state.last_event[0],
+                    "last_order": state.last_event[1],
+                    "last_event_id": state.last_event[2],
+                }
+            )
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.segments:
+            await session.execute(insert(AgentSegment.__table__), self.segments)
+        if self.contacts:
+            await session.execute(
+                insert(AgentContact.__table__).on_conflict_do_nothing(), self.contacts
+            )
+        if self.answers:
+            await session.execute(
+                insert(AgentAnswer.__table__).on_conflict_do_nothing(), self.answers
+            )
+        if self.snapshots:
+            stmt = insert(AgentSnapshot.__table__)
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["agent_id"],
+                    set_={
+                        name: getattr(stmt.excluded, name)
+                        for name in ("state", "last_time_us", "last_order", "last_event_id")
                     }
-                    for s in machine.segments
-                ]
+                    | {"updated_at": func.now()},
+                ),
+                self.snapshots,
             )
-        )
-    if machine.contacts:
-        await session.execute(
-            insert(AgentContact)
-            .values(
-                [
-                    {
-                        "agent_id": agent_id,
-                        "handled_us": c.handled_at,
-                        "call_id": c.call_id,
-                        "answered_us": c.answered_at,
-                        "talk_us": c.talk_us,
-                        "hold_us": c.hold_us,
-                        "acw_us": c.acw_us,
-                    }
-                    for c in machine.contacts
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-    if machine.answers:
-        await session.execute(
-            insert(AgentAnswer)
-            .values(
-                [{"agent_id": agent_id, "answered_us": t, "call_id": c} for t, c in machine.answers]
-            )
-            .on_conflict_do_nothing()
-        )
-    state = machine.state
-    if state.last_event is None:
-        return
-    values = {
-        "agent_id": agent_id,
-        "state": dump_state(state),
-        "last_time_us": state.last_event[0],
-        "last_order": state.last_event[1],
-        "last_event_id": state.last_event[2],
-    }
-    await session.execute(
-        insert(AgentSnapshot)
-        .values(values)
-        .on_conflict_do_update(
-            index_elements=["agent_id"], set_={**values, "updated_at": datetime.now(UTC)}
-        )
-    )
 
 
 def dump_state(state: AgentState) -> dict:

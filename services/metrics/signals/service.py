@@ -125,8 +125,9 @@ async def on_batch(
         await _qa_pattern(session, event, settings)
     for event in by_type[EventType.AGENT_LOGGED_IN]:
         await _late_login(session, event.data.agent_id, event.time, settings)
-    for agent_id in sorted({e.data.agent_id for e in by_type[EventType.CALL_WRAPUP_ENDED]}):
-        await _aht_drift(session, agent_id, settings)
+    wrapped = sorted({e.data.agent_id for e in by_type[EventType.CALL_WRAPUP_ENDED]})
+    if wrapped:
+        await _aht_drift(session, wrapped, settings)
 
 
 async def _hard_call(session: AsyncSession, event: CloudEvent, settings: MetricsSettings) -> None:
@@ -296,53 +297,84 @@ async def _late_login(
     )
 
 
-async def _aht_drift(session: AsyncSession, agent_id: str, settings: MetricsSettings) -> None:
+async def _aht_drift(
+    session: AsyncSession, agent_ids: list[str], settings: MetricsSettings
+) -> None:
+    """Rolling AHT of each agent that just handled contacts against their team's median.
+
+    One query for the window's contacts and one for memberships, whatever the batch size.
+    """
     now_us = await session.scalar(
-        select(func.max(AgentContact.handled_us)).where(AgentContact.agent_id == agent_id)
+        select(func.max(AgentContact.handled_us)).where(AgentContact.agent_id.in_(agent_ids))
     )
     if now_us is None:
         return
     at = from_us(now_us)
-    team_id = await team_at(session, agent_id, at)
+    teams = dict(
+        (
+            await session.execute(
+                select(TeamMembership.person_id, TeamMembership.team_id).where(
+                    TeamMembership.person_id.in_(agent_ids), TeamMembership.valid_to.is_(None)
+                )
+            )
+        ).all()
+    )
+    members = (
+        select(TeamMembership.person_id, TeamMembership.team_id)
+        .where(TeamMembership.team_id.in_(set(teams.values())), TeamMembership.valid_to.is_(None))
+        .subquery()
+    )
     since = now_us - settings.aht_drift_window_s * 1_000_000
+    handle = AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us
     rows = (
         await session.execute(
-            select(
-                AgentContact.agent_id,
-                AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us,
-            )
+            select(AgentContact.agent_id, members.c.team_id, handle)
+            .join(members, members.c.person_id == AgentContact.agent_id, isouter=True)
             .where(AgentContact.handled_us > since, AgentContact.handled_us <= now_us)
-            .where(
-                AgentContact.agent_id.in_(
-                    select(TeamMembership.person_id).where(
-                        TeamMembership.team_id == team_id, TeamMembership.valid_to.is_(None)
-                    )
-                )
-                | (AgentContact.agent_id == agent_id)
-            )
+            .where((members.c.team_id.is_not(None)) | AgentContact.agent_id.in_(agent_ids))
         )
     ).all()
-    own = [us / 1e6 for who, us in rows if who == agent_id]
-    team = [us / 1e6 for _, us in rows] if team_id else []
-    holds, aht, median = rules.aht_drifted(
-        own, team, factor=settings.aht_drift_factor, min_contacts=settings.aht_drift_min_contacts
+    by_agent: dict[str, list[float]] = defaultdict(list)
+    by_team: dict[str, list[float]] = defaultdict(list)
+    for who, team, us in rows:
+        by_agent[who].append(us / 1e6)
+        if team is not None:
+            by_team[team].append(us / 1e6)
+    active = set(
+        await session.scalars(
+            select(SignalCondition.subject).where(
+                SignalCondition.kind == "aht_drift",
+                SignalCondition.subject.in_(agent_ids),
+                SignalCondition.active.is_(True),
+            )
+        )
     )
-    await track_condition(
-        session,
-        "aht_drift",
-        agent_id,
-        holds,
-        episode=str(now_us),
-        at=at,
-        agent_id=agent_id,
-        team_id=team_id,
-        facts={
-            "rolling_aht_s": aht,
-            "team_median_s": median,
-            "contacts": len(own),
-            "window_minutes": settings.aht_drift_window_s // 60,
-        },
-    )
+    for agent_id in agent_ids:
+        team_id = teams.get(agent_id)
+        holds, aht, median = rules.aht_drifted(
+            by_agent.get(agent_id, []),
+            by_team.get(team_id, []) if team_id else [],
+            factor=settings.aht_drift_factor,
+            min_contacts=settings.aht_drift_min_contacts,
+        )
+        if holds == (agent_id in active):
+            continue  # nothing starts or ends: no write
+        await track_condition(
+            session,
+            "aht_drift",
+            agent_id,
+            holds,
+            episode=str(now_us),
+            at=at,
+            agent_id=agent_id,
+            team_id=team_id,
+            facts={
+                "rolling_aht_s": aht,
+                "team_median_s": median,
+                "contacts": len(by_agent.get(agent_id, [])),
+                "window_minutes": settings.aht_drift_window_s // 60,
+            },
+        )
 
 
 async def scan(session: AsyncSession, settings: MetricsSettings, now: datetime) -> None:
