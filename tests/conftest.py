@@ -10,15 +10,22 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shared.app import get_session
+from shared.auth import TokenVerifier
+from shared.db import make_sessionmaker
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, database_url, free_port
+from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
@@ -110,3 +117,50 @@ async def drop_database(server_url: str, name: str | None) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def rolled_back_session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside an outer transaction that is rolled back at the end (autoflush off,
+    as in production)."""
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        session = AsyncSession(
+            bind=conn,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await outer.rollback()
+
+
+def wire_app(app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, session: AsyncSession):
+    """Give an app (without its lifespan) the state it needs and the test's session.
+
+    Same contract as production, one savepoint per request: released on success, rolled back
+    on error (so a failed request changes nothing the test set up).
+    """
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.outbox_relay = None
+
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        savepoint = await session.begin_nested()
+        try:
+            yield session
+        except BaseException:
+            if savepoint.is_active:
+                await savepoint.rollback()
+            raise
+        else:
+            if savepoint.is_active:
+                await savepoint.commit()
+
+    app.dependency_overrides[get_session] = test_session
+    return app

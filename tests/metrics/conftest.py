@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.metrics.app import create_app
 from services.metrics.settings import MetricsSettings
-from shared.app import get_session
-from shared.auth import TokenVerifier, issue_token
-from shared.db import make_engine, make_sessionmaker
+from shared.auth import issue_token
+from shared.db import make_engine
+from tests.conftest import rolled_back_session, wire_app
 
 
 @pytest.fixture(scope="session")
@@ -41,42 +41,13 @@ async def metrics_engine(metrics_settings: MetricsSettings) -> AsyncIterator[Asy
 @pytest.fixture
 async def mdb(metrics_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     """A metrics session inside a transaction rolled back after the test."""
-    async with metrics_engine.connect() as conn:
-        outer = await conn.begin()
-        session = AsyncSession(
-            bind=conn,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-            autoflush=False,  # as in production (shared.db.make_sessionmaker)
-        )
-        try:
-            yield session
-        finally:
-            await session.close()
-            await outer.rollback()
+    async with rolled_back_session(metrics_engine) as session:
+        yield session
 
 
 @pytest.fixture
 async def metrics_client(metrics_settings, metrics_engine, mdb) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(metrics_settings)
-    app.state.settings = metrics_settings
-    app.state.engine = metrics_engine
-    app.state.sessionmaker = make_sessionmaker(metrics_engine)
-    app.state.token_verifier = TokenVerifier(metrics_settings)
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        savepoint = await mdb.begin_nested()
-        try:
-            yield mdb
-        except BaseException:
-            if savepoint.is_active:
-                await savepoint.rollback()
-            raise
-        else:
-            if savepoint.is_active:
-                await savepoint.commit()
-
-    app.dependency_overrides[get_session] = test_session
+    app = wire_app(create_app(metrics_settings), metrics_settings, metrics_engine, mdb)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://metrics") as client:
         yield client

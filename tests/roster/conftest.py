@@ -15,9 +15,9 @@ from services.roster.app import create_app
 from services.roster.people.models import Certification, Person
 from services.roster.settings import RosterSettings
 from services.roster.teams.models import Team
-from shared.app import get_session
-from shared.auth import TokenVerifier, issue_token
-from shared.db import make_engine, make_sessionmaker
+from shared.auth import issue_token
+from shared.db import make_engine
+from tests.conftest import rolled_back_session, wire_app
 
 
 @pytest.fixture(scope="session")
@@ -44,47 +44,13 @@ async def roster_engine(roster_settings: RosterSettings) -> AsyncIterator[AsyncE
 
 @pytest.fixture
 async def db_session(roster_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session inside an outer transaction that is rolled back after the test."""
-    async with roster_engine.connect() as conn:
-        outer = await conn.begin()
-        session = AsyncSession(
-            bind=conn,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-            autoflush=False,
-        )
-        try:
-            yield session
-        finally:
-            await session.close()
-            await outer.rollback()
+    async with rolled_back_session(roster_engine) as session:
+        yield session
 
 
 @pytest.fixture
 def roster_app(roster_settings: RosterSettings, roster_engine: AsyncEngine, db_session):
-    app = create_app(roster_settings)
-    app.state.settings = roster_settings
-    app.state.engine = roster_engine
-    app.state.sessionmaker = make_sessionmaker(roster_engine)
-    app.state.token_verifier = TokenVerifier(roster_settings)
-    app.state.outbox_relay = None
-
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        # Same contract as production, one savepoint per request: released on success,
-        # rolled back on error (so a failed request changes nothing the test set up).
-        savepoint = await db_session.begin_nested()
-        try:
-            yield db_session
-        except BaseException:
-            if savepoint.is_active:
-                await savepoint.rollback()
-            raise
-        else:
-            if savepoint.is_active:
-                await savepoint.commit()
-
-    app.dependency_overrides[get_session] = test_session
-    return app
+    return wire_app(create_app(roster_settings), roster_settings, roster_engine, db_session)
 
 
 @pytest.fixture
