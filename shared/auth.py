@@ -18,7 +18,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Unauthorized
 from shared.settings import ServiceSettings
 
 
@@ -121,15 +121,3 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
-
-
-def require_roles(*roles: Role):
-    """Route dependency: only the given roles may call; others get 403."""
-    allowed = frozenset(roles)
-
-    async def check(principal: CurrentUser) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"Role {principal.role.value} may not do this.")
-        return principal
-
-    return Depends(check)

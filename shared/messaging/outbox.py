@@ -138,9 +138,6 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._listener.close(timeout=2)
 
-    def wake(self) -> None:
-        self._wakeup.set()
-
     async def _run(self) -> None:
         await self._listen()
         backoff = self._poll_interval_s

@@ -275,16 +275,6 @@ async def team_figures(session: AsyncSession, team_id: str, window: Window, now:
     return {"team_id": team_id, **figures}
 
 
-async def team_member_ids(session: AsyncSession, team_id: str) -> list[str]:
-    return list(
-        await session.scalars(
-            select(TeamMembership.person_id).where(
-                TeamMembership.team_id == team_id, TeamMembership.valid_to.is_(None)
-            )
-        )
-    )
-
-
 async def current_team_of(session: AsyncSession, person_id: str) -> str | None:
     return await session.scalar(
         select(TeamMembership.team_id).where(
