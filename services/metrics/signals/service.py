@@ -119,8 +119,9 @@ async def on_batch(
         by_type[event.type].append(event)
     for event in by_type[EventType.CALL_TAGGED]:
         await _hard_call(session, event, settings)
-    for agent_id in sorted({e.data.agent_id for e in by_type[EventType.SURVEY_COMPLETED]}):
-        await _csat(session, agent_id, settings)
+    surveyed = sorted({e.data.agent_id for e in by_type[EventType.SURVEY_COMPLETED]})
+    if surveyed:
+        await _csat(session, surveyed, settings)
     for event in by_type[EventType.QA_EVALUATION_COMPLETED]:
         await _qa_pattern(session, event, settings)
     for event in by_type[EventType.AGENT_LOGGED_IN]:
@@ -180,32 +181,70 @@ async def _hard_call(session: AsyncSession, event: CloudEvent, settings: Metrics
         )
 
 
-async def _csat(session: AsyncSession, agent_id: str, settings: MetricsSettings) -> None:
-    rows = (
-        await session.execute(
-            select(CtiEvent.event_id, CtiEvent.time, CtiEvent.envelope)
-            .where(CtiEvent.agent_id == agent_id, CtiEvent.type == EventType.SURVEY_COMPLETED.value)
-            .order_by(CtiEvent.time.desc(), CtiEvent.event_id.desc())
-            .limit(settings.csat_drop_surveys)
+async def active_subjects(session: AsyncSession, kind: str, subjects: list[str]) -> set[str]:
+    """Subjects whose condition currently holds, in one query (most batches change none)."""
+    return set(
+        await session.scalars(
+            select(SignalCondition.subject).where(
+                SignalCondition.kind == kind,
+                SignalCondition.subject.in_(subjects),
+                SignalCondition.active.is_(True),
+            )
         )
+    )
+
+
+async def current_teams(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
+    rows = await session.execute(
+        select(TeamMembership.person_id, TeamMembership.team_id).where(
+            TeamMembership.person_id.in_(person_ids), TeamMembership.valid_to.is_(None)
+        )
+    )
+    return {person: team for person, team in rows.all() if team is not None}
+
+
+async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSettings) -> None:
+    """Each surveyed agent's last surveys, fetched for the whole batch in one query."""
+    recency = (
+        func.row_number()
+        .over(
+            partition_by=CtiEvent.agent_id,
+            order_by=(CtiEvent.time.desc(), CtiEvent.event_id.desc()),
+        )
+        .label("recency")
+    )
+    ranked = (
+        select(CtiEvent.agent_id, CtiEvent.event_id, CtiEvent.time, CtiEvent.envelope, recency)
+        .where(CtiEvent.agent_id.in_(agent_ids), CtiEvent.type == EventType.SURVEY_COMPLETED.value)
+        .subquery()
+    )
+    rows = (
+        await session.execute(select(ranked).where(ranked.c.recency <= settings.csat_drop_surveys))
     ).all()
-    latest = list(reversed(rows))
-    scores = [r.envelope["data"]["csat"] for r in latest]
-    holds = rules.csat_dropped(
-        scores, window=settings.csat_drop_surveys, threshold=settings.csat_drop_threshold
-    )
-    at = latest[-1].time if latest else datetime.now(UTC)
-    await track_condition(
-        session,
-        "csat_drop",
-        agent_id,
-        holds,
-        episode=latest[-1].event_id if latest else "",
-        at=at,
-        agent_id=agent_id,
-        team_id=await team_at(session, agent_id, at),
-        facts={"last_scores": scores, "threshold": settings.csat_drop_threshold},
-    )
+    latest: dict[str, list] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r.agent_id, -r.recency)):
+        latest[row.agent_id].append(row)
+    active = await active_subjects(session, "csat_drop", agent_ids)
+    teams = await current_teams(session, agent_ids)
+    for agent_id in agent_ids:
+        surveys = latest.get(agent_id, [])
+        scores = [r.envelope["data"]["csat"] for r in surveys]
+        holds = rules.csat_dropped(
+            scores, window=settings.csat_drop_surveys, threshold=settings.csat_drop_threshold
+        )
+        if holds == (agent_id in active):
+            continue
+        await track_condition(
+            session,
+            "csat_drop",
+            agent_id,
+            holds,
+            episode=surveys[-1].event_id if surveys else "",
+            at=surveys[-1].time if surveys else datetime.now(UTC),
+            agent_id=agent_id,
+            team_id=teams.get(agent_id),
+            facts={"last_scores": scores, "threshold": settings.csat_drop_threshold},
+        )
 
 
 async def _qa_pattern(session: AsyncSession, event: CloudEvent, settings: MetricsSettings) -> None:
@@ -213,24 +252,29 @@ async def _qa_pattern(session: AsyncSession, event: CloudEvent, settings: Metric
     if team_id is None:
         return
     since = event.time - timedelta(days=settings.qa_pattern_window_days)
-    members = select(TeamMembership.person_id).where(TeamMembership.team_id == team_id)
-    rows = await session.scalars(
-        select(CtiEvent.envelope).where(
+    spans = (
+        await session.execute(
+            select(TeamMembership.person_id, TeamMembership.valid_from, TeamMembership.valid_to)
+            .where(TeamMembership.team_id == team_id, TeamMembership.valid_from <= event.time)
+            .where((TeamMembership.valid_to.is_(None)) | (TeamMembership.valid_to > since))
+        )
+    ).all()
+    rows = await session.execute(
+        select(CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope).where(
             CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
-            CtiEvent.agent_id.in_(members),
+            CtiEvent.agent_id.in_({person for person, _, _ in spans}),
             CtiEvent.time > since,
             CtiEvent.time <= event.time,
         )
     )
     agents_by_error: dict[str, set[str]] = defaultdict(set)
-    for envelope in rows:
-        data = envelope["data"]
-        if (
-            await team_at(session, data["agent_id"], datetime.fromisoformat(envelope["time"]))
-            == team_id
-        ):
-            for error in data.get("errors", []):
-                agents_by_error[error].add(data["agent_id"])
+    for agent_id, at, envelope in rows.all():
+        in_team = any(
+            p == agent_id and start <= at and (end is None or at < end) for p, start, end in spans
+        )
+        if in_team:  # the mistake counts for the team the agent was in when it was reviewed
+            for error in envelope["data"].get("errors", []):
+                agents_by_error[error].add(agent_id)
     for error in event.data.errors:
         agents = sorted(agents_by_error.get(error, ()))
         await track_condition(
@@ -310,15 +354,7 @@ async def _aht_drift(
     if now_us is None:
         return
     at = from_us(now_us)
-    teams = dict(
-        (
-            await session.execute(
-                select(TeamMembership.person_id, TeamMembership.team_id).where(
-                    TeamMembership.person_id.in_(agent_ids), TeamMembership.valid_to.is_(None)
-                )
-            )
-        ).all()
-    )
+    teams = await current_teams(session, agent_ids)
     members = (
         select(TeamMembership.person_id, TeamMembership.team_id)
         .where(TeamMembership.team_id.in_(set(teams.values())), TeamMembership.valid_to.is_(None))
@@ -340,15 +376,7 @@ async def _aht_drift(
         by_agent[who].append(us / 1e6)
         if team is not None:
             by_team[team].append(us / 1e6)
-    active = set(
-        await session.scalars(
-            select(SignalCondition.subject).where(
-                SignalCondition.kind == "aht_drift",
-                SignalCondition.subject.in_(agent_ids),
-                SignalCondition.active.is_(True),
-            )
-        )
-    )
+    active = await active_subjects(session, "aht_drift", agent_ids)
     for agent_id in agent_ids:
         team_id = teams.get(agent_id)
         holds, aht, median = rules.aht_drifted(
