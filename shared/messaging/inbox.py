@@ -23,6 +23,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter
 from sqlalchemy import DateTime, String, func
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +43,13 @@ EVENTS_DEAD_LETTERED = Counter(
 )
 
 BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors of the connection rather than of the event: retry, never dead-letter."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
 
 
 class InboxMixin:
@@ -173,6 +181,8 @@ class InboxConsumer:
         try:
             await self._apply(events)
         except Exception as exc:
+            if is_transient(exc):
+                raise  # the database is away: retry the whole batch later, dead-letter nothing
             log.warning("batch failed, applying one by one", consumer=self.name, error=str(exc))
             dead.extend(await self._apply_each(events))
         if dead:
@@ -188,6 +198,8 @@ class InboxConsumer:
                     await self._apply([(record, event)])
                     break
                 except Exception as exc:
+                    if is_transient(exc):
+                        raise
                     if attempt == self._max_attempts:
                         log.error("handler failed", consumer=self.name, event_id=event.id)
                         failed.append((record, f"handler failed {attempt} times: {exc!r}"))

@@ -77,7 +77,9 @@ def login(agent: str, id: str | None = None) -> CloudEvent:
     )
 
 
-def new_consumer(topic: str, group: str, bootstrap: str, sessionmaker) -> InboxConsumer:
+def new_consumer(
+    topic: str, group: str, bootstrap: str, sessionmaker, handler=record_applied
+) -> InboxConsumer:
     return InboxConsumer(
         name=group,
         topics=[topic],
@@ -85,7 +87,7 @@ def new_consumer(topic: str, group: str, bootstrap: str, sessionmaker) -> InboxC
         bootstrap_servers=bootstrap,
         sessionmaker=sessionmaker,
         inbox_model=TestInbox,
-        handler=record_applied,
+        handler=handler,
         partitions=3,
         max_wait_ms=50,
     )
@@ -242,3 +244,21 @@ async def test_handler_failure_dead_letters_only_that_event(
     assert len(dead) == 1
     assert "handler failed 3 times" in dict(dead[0].headers)["dlq.reason"].decode()
     assert orjson.loads(dead[0].value)["id"] == "h2"
+
+
+async def test_a_database_outage_dead_letters_nothing(
+    kafka_bootstrap: str, sessionmaker, clean
+) -> None:
+    topic = f"test.inbox.{uuid.uuid4().hex[:8]}"
+    await produce(kafka_bootstrap, topic, [login("a1", id="o1").to_json()])
+    records = await read_all(kafka_bootstrap, topic, expected=1)
+
+    async def database_gone(session, events) -> None:
+        raise ConnectionRefusedError("database is restarting")
+
+    consumer = new_consumer(topic, f"g-{topic}", kafka_bootstrap, sessionmaker, database_gone)
+    with pytest.raises(ConnectionRefusedError):
+        await consumer.process(records)  # the loop backs off and re-reads; offsets stay put
+    await consumer.stop()
+    assert await read_all(kafka_bootstrap, f"{topic}.dlq", expected=1, timeout_s=1) == []
+    assert await applied_ids(sessionmaker) == []
