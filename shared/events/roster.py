@@ -1,4 +1,8 @@
-"""Roster change payloads on ``roster.changes``, consumed by metrics and care."""
+"""Roster change payloads on ``roster.changes``, consumed by metrics and care.
+
+Every optional field has a default: envelopes are serialized without nulls, so a consumer must
+read an absent field as ``None``.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ class PersonSnapshot(EventData):
     name: str
     role: str
     status: str
-    team_id: str | None
-    hire_date: date | None
+    team_id: str | None = None
+    hire_date: date | None = None
     external_ids: dict[str, str] = {}
     changed_fields: list[str] = []
 
@@ -29,7 +33,7 @@ class TeamChanged(EventData):
     key_fields: ClassVar[tuple[str, ...]] = ("team_id",)
     team_id: str
     name: str
-    lead_id: str | None
+    lead_id: str | None = None
     member_ids: list[str]
     joined: list[str] = []
     left: list[str] = []
@@ -58,7 +62,7 @@ class SchedulePublished(EventData):
     key_fields: ClassVar[tuple[str, ...]] = ("agent_id",)
     schedule_id: str
     agent_id: str
-    team_id: str | None
+    team_id: str | None = None
     day: date
     timezone: str
     version: int
@@ -69,7 +73,7 @@ class LeaveDecided(EventData):
     key_fields: ClassVar[tuple[str, ...]] = ("agent_id",)
     leave_request_id: str
     agent_id: str
-    team_id: str | None
+    team_id: str | None = None
     kind: str
     start_date: date
     end_date: date
