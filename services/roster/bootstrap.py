@@ -1,7 +1,8 @@
 """First start: the admin account and, unless ``DEMO=0``, a small demo center.
 
-``python -m services.roster.bootstrap`` is idempotent: the admin is created once (its password
-is never overwritten afterwards) and the demo center only into an empty roster. Everything is
+``python -m services.roster.bootstrap`` is idempotent: the admin (``ADMIN_EMPLOYEE_NO`` /
+``ADMIN_PASSWORD``, defaults in ``shared.defaults``) is created once, its password never
+overwritten afterwards, and the demo center only into a roster without teams. Everything is
 written through the same domain services as the API, so every change reaches the outbox.
 
 The demo center: three teams (a lead and 15 agents each), a manager, an ops analyst and a QA
@@ -17,14 +18,19 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.roster.people import repository as people_repo
 from services.roster.people import service as people_service
-from services.roster.people.schemas import CertificationIn, PersonCreate, Skill
+from services.roster.people.schemas import (
+    PASSWORD_MIN_LENGTH,
+    CertificationIn,
+    PersonCreate,
+    Skill,
+)
 from services.roster.schedules import service as schedules_service
 from services.roster.schedules.schemas import ActivityIn
 from services.roster.settings import RosterSettings
@@ -33,14 +39,16 @@ from services.roster.teams.models import Team
 from services.roster.teams.schemas import TeamCreate
 from shared.auth import Principal, Role
 from shared.db import make_engine, make_sessionmaker
+from shared.defaults import DEFAULT_ADMIN_EMPLOYEE_NO, DEFAULT_ADMIN_PASSWORD
 
-DEFAULT_ADMIN_EMPLOYEE_NO = "admin"
-DEFAULT_ADMIN_PASSWORD = "callpulse-admin"
 DEMO_PASSWORD = "demo-password"
 SYSTEM = Principal(id="bootstrap", role=Role.ADMIN)
 
 TEAMS = ("Billing", "Tech Support", "Retention")
 AGENTS_PER_TEAM = 15
+TENURE_DAYS = (20, 45, 75, 120, 200, 400, 700, 1200)
+"""Cycled through per team: new hires in training (< 30 days, not yet live), onboarding agents
+(< 90 days, mentee material) and veterans (>= 180 days, mentor material)."""
 GIVEN = (
     "Wei",
     "Fang",
@@ -94,7 +102,7 @@ class BootstrapSettings(BaseSettings):
 
     environment: str = "development"
     admin_employee_no: str = DEFAULT_ADMIN_EMPLOYEE_NO
-    admin_password: str = DEFAULT_ADMIN_PASSWORD
+    admin_password: str = Field(default=DEFAULT_ADMIN_PASSWORD, min_length=PASSWORD_MIN_LENGTH)
     demo: bool = True
 
     @model_validator(mode="after")
@@ -155,9 +163,9 @@ async def seed_demo_center(session: AsyncSession, settings: RosterSettings, toda
         team = await teams_service.create(
             session, SYSTEM, TeamCreate(name=team_name, lead_id=lead_id)
         )
-        for _ in range(AGENTS_PER_TEAM):
+        for agent_index in range(AGENTS_PER_TEAM):
             agent_no += 1
-            tenure = rng.choice((20, 45, 75, 120, 200, 400, 700, 1200))
+            tenure = TENURE_DAYS[(agent_index + team_index) % len(TENURE_DAYS)]
             hire_date = today - timedelta(days=tenure)
             live = tenure >= 30
             agent_id = await person(

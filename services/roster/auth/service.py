@@ -10,14 +10,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.roster.auth import repository
 from services.roster.people import repository as people_repo
-from services.roster.people.models import LoginThrottle, Person
+from services.roster.people.models import Person
 from services.roster.people.passwords import verify_password
 from services.roster.settings import RosterSettings
-from services.roster.teams.models import Team
+from services.roster.teams import repository as teams_repo
 from shared.auth import issue_token
 from shared.errors import Problem, TooManyRequests, Unauthorized
 
@@ -39,46 +39,34 @@ async def token_team_ids(session: AsyncSession, person: Person) -> list[str]:
     A lead's own membership is left out on purpose: ``team_ids`` of a lead grant management.
     """
     if person.role == "team_lead":
-        return sorted(await session.scalars(select(Team.id).where(Team.lead_id == person.id)))
+        return await teams_repo.led_by(session, person.id)
     return [person.team_id] if person.team_id else []
 
 
 async def sign_in(
     session: AsyncSession, settings: RosterSettings, employee_no: str, password: str
 ) -> IssuedToken | Problem:
+    """Unknown accounts, accounts without a password and departed people are refused with the
+    same answer after the same argon2 verification, and count towards throttling alike."""
     now = datetime.now(UTC)
-    throttle = await session.get(LoginThrottle, employee_no, with_for_update=True)
-    if throttle is not None and throttle.locked_until and throttle.locked_until > now:
-        retry = math.ceil((throttle.locked_until - now).total_seconds())
+    locked_until = await repository.locked_until(session, employee_no)
+    if locked_until is not None and locked_until > now:
         return TooManyRequests(
             "Too many failed sign-ins for this employee number; try again later.",
-            retry_after_s=retry,
+            retry_after_s=math.ceil((locked_until - now).total_seconds()),
         )
     person = await people_repo.get_by_employee_no(session, employee_no)
     password_ok = await verify_password(person.password_hash if person else None, password)
     if person is not None and password_ok and person.status != "departed":
-        await session.execute(delete(LoginThrottle).where(LoginThrottle.employee_no == employee_no))
+        await repository.clear(session, employee_no)
         team_ids = await token_team_ids(session, person)
         token, ttl = issue_token(settings, subject=person.id, role=person.role, team_ids=team_ids)
         return IssuedToken(token, ttl, person.id, person.role, team_ids)
-    _record_failure(session, throttle, employee_no, now, settings)
-    await session.flush()
+    await repository.record_failure(
+        session,
+        employee_no,
+        now=now,
+        window=timedelta(seconds=settings.login_lockout_s),
+        max_failures=settings.login_max_failures,
+    )
     return Unauthorized(WRONG_CREDENTIALS)
-
-
-def _record_failure(
-    session: AsyncSession,
-    throttle: LoginThrottle | None,
-    employee_no: str,
-    now: datetime,
-    settings: RosterSettings,
-) -> None:
-    window = timedelta(seconds=settings.login_lockout_s)
-    if throttle is None:
-        throttle = LoginThrottle(employee_no=employee_no, failures=0, first_failure_at=now)
-        session.add(throttle)
-    elif throttle.first_failure_at < now - window:
-        throttle.failures, throttle.first_failure_at, throttle.locked_until = 0, now, None
-    throttle.failures += 1
-    if throttle.failures >= settings.login_max_failures:
-        throttle.locked_until = now + window

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,6 +22,8 @@ from shared.ids import new_id
 ROLES = ("agent", "team_lead", "manager", "qa", "trainer", "ops", "admin")
 STATUSES = ("onboarding", "active", "on_leave", "departed")
 COLOURS = ("red", "blue", "yellow", "green")
+LEAD_ROLES = frozenset({"team_lead", "manager"})
+"""Roles that may lead a team."""
 
 
 class Person(TimestampMixin, Base):
@@ -44,6 +47,7 @@ class Person(TimestampMixin, Base):
     personality_colour: Mapped[str | None] = mapped_column(String(8))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     departed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    departure_reason: Mapped[str | None] = mapped_column(Text)
 
     external_ids: Mapped[list[PersonExternalId]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="PersonExternalId.source"

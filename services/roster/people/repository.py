@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.roster.people.models import Person, PersonExternalId
-from services.roster.teams.models import Team
 
 _WITH_DETAILS = (
     selectinload(Person.external_ids),
@@ -78,5 +77,12 @@ async def list_people(session: AsyncSession, **filters) -> list[Person]:
     return list((await session.scalars(list_query(**filters))).all())
 
 
-async def led_team_ids(session: AsyncSession, person_id: str) -> list[str]:
-    return list(await session.scalars(select(Team.id).where(Team.lead_id == person_id)))
+async def lock_active_admin_ids(session: AsyncSession) -> list[str]:
+    """Row-locked, so two admins cannot take each other's role away at the same time."""
+    query = (
+        select(Person.id)
+        .where(Person.role == "admin", Person.status != "departed")
+        .order_by(Person.id)
+        .with_for_update()
+    )
+    return list(await session.scalars(query))

@@ -12,6 +12,8 @@ from pydantic import (
     model_validator,
 )
 
+PASSWORD_MIN_LENGTH = 10
+
 Role = Literal["agent", "team_lead", "manager", "qa", "trainer", "ops", "admin"]
 Status = Literal["onboarding", "active", "on_leave", "departed"]
 Colour = Literal["red", "blue", "yellow", "green"]
@@ -107,13 +109,18 @@ class PersonRead(BaseModel):
     skills: list[Skill]
     certifications: list[CertificationRead]
     departed_at: datetime | None
+    departure_reason: str | None = Field(
+        description="Shown to the person's leads, managers and admins only."
+    )
     created_at: datetime
     updated_at: datetime
 
 
 class DepartRequest(BaseModel):
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (
+        Field(default=None, description="Why the person left (resignation, end of contract …).")
+    )
 
 
 class PasswordSet(BaseModel):
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=200)

@@ -16,6 +16,12 @@ async def get(session: AsyncSession, team_id: str, *, for_update: bool = False) 
     return await session.scalar(query)
 
 
+async def led_by(session: AsyncSession, person_id: str) -> list[str]:
+    """Ids of the teams the person leads, in id order."""
+    query = select(Team.id).where(Team.lead_id == person_id).order_by(Team.id)
+    return list(await session.scalars(query))
+
+
 async def name_taken(session: AsyncSession, name: str, *, except_id: str | None = None) -> bool:
     query = select(Team.id).where(func.lower(Team.name) == name.lower())
     if except_id is not None:

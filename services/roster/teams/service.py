@@ -1,27 +1,31 @@
-"""Teams, their leads and members, and the span-of-control norm (1 lead : 20 agents)."""
+"""Teams, their leads and members, and the span-of-control norm (1 lead : 20 agents).
+
+Managers and admins create and change teams and move people between them. Managers, admins,
+ops, QA and trainers read every team (the directory); a team lead the teams they lead; an agent
+their own team. A team's lead is a current person with role team_lead or manager.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.roster.access import DIRECTORY_READERS
 from services.roster.events import emit_person_event, emit_team_changed
 from services.roster.people import repository as people_repo
-from services.roster.people.models import Person
+from services.roster.people.models import LEAD_ROLES, Person
 from services.roster.teams import repository
 from services.roster.teams.models import Team
 from services.roster.teams.schemas import MembersAdd, TeamCreate, TeamRead, TeamUpdate, TeamWarning
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, NotFound, RuleViolation
 from shared.events import EventType
 from shared.pagination import PageParams
 
-LEAD_ROLES = frozenset({"team_lead", "manager"})
-DIRECTORY_ROLES = frozenset({Role.MANAGER, Role.ADMIN, Role.OPS, Role.QA, Role.TRAINER})
-
 
 def visible_team_ids(principal: Principal) -> frozenset[str] | None:
     """Teams a caller may read; ``None`` means all of them."""
-    if principal.role in DIRECTORY_ROLES:
+    if principal.sees_everything or principal.role in DIRECTORY_READERS:
         return None
     return principal.team_ids
 
@@ -90,7 +94,7 @@ async def create(session: AsyncSession, principal: Principal, data: TeamCreate) 
     await _check_lead(session, data.lead_id)
     team = Team(name=data.name, lead_id=data.lead_id)
     session.add(team)
-    await session.flush()
+    await _flush_unique_name(session, data.name)
     await session.refresh(team)
     await emit_team_changed(session, team)
     return team
@@ -101,21 +105,34 @@ async def update(
 ) -> Team:
     team = await get_visible(session, principal, team_id)
     _require_manager(principal)
-    changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise RuleViolation("name_required", "A team's name cannot be removed.")
-    if changes.get("name") and await repository.name_taken(
-        session, changes["name"], except_id=team.id
-    ):
-        raise Conflict(f"A team named {changes['name']!r} already exists.")
+    changes = {
+        field: value
+        for field, value in data.model_dump(exclude_unset=True).items()
+        if getattr(team, field) != value
+    }
+    if not changes:
+        return team
+    if "name" in changes:
+        if changes["name"] is None:
+            raise RuleViolation("name_required", "A team's name cannot be removed.")
+        if await repository.name_taken(session, changes["name"], except_id=team.id):
+            raise Conflict(f"A team named {changes['name']!r} already exists.")
     if "lead_id" in changes:
         await _check_lead(session, changes["lead_id"])
     for field, value in changes.items():
         setattr(team, field, value)
-    await session.flush()
+    await _flush_unique_name(session, team.name)
     await session.refresh(team)
     await emit_team_changed(session, team)
     return team
+
+
+async def _flush_unique_name(session: AsyncSession, name: str) -> None:
+    """Covers a concurrent request that took the name between the check and the write."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"A team named {name!r} already exists.") from None
 
 
 async def add_members(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import jwt
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from services.roster.people import passwords
 from services.roster.people.models import LoginThrottle
-from services.roster.people.passwords import hash_password
+from services.roster.people.passwords import DUMMY_HASH, hash_password
+from tests.roster.auth.bad_tokens import BAD_AUTH_KINDS, bad_auth_headers
 
 PASSWORD = "correct horse battery staple"
 
@@ -110,8 +115,11 @@ async def test_malformed_requests_are_422(client, body) -> None:
     assert response.status_code == 422
 
 
-async def test_me_requires_a_token(client) -> None:
-    assert (await client.get("/v1/auth/me")).status_code == 401
+@pytest.mark.parametrize("kind", BAD_AUTH_KINDS)
+async def test_me_refuses_bad_credentials(client, roster_settings, kind) -> None:
+    response = await client.get("/v1/auth/me", headers=bad_auth_headers(roster_settings)[kind])
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_a_leads_own_membership_grants_nothing(client, factory) -> None:
@@ -122,3 +130,101 @@ async def test_a_leads_own_membership_grants_nothing(client, factory) -> None:
     led = await factory.team(lead=lead)
     body = (await sign_in(client, "L10", PASSWORD)).json()
     assert body["team_ids"] == [led.id]
+
+
+class RecordingHasher(PasswordHasher):
+    """Records the hash each verification ran against."""
+
+    verified: list[str]
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verified.append(hash if isinstance(hash, str) else hash.decode())
+        return super().verify(hash, password)
+
+
+@pytest.fixture
+def recording_hasher(monkeypatch) -> RecordingHasher:
+    recorder = RecordingHasher()
+    recorder.verified = []
+    monkeypatch.setattr(passwords, "hasher", recorder)
+    return recorder
+
+
+async def test_every_refusal_costs_one_full_verification(client, factory, recording_hasher) -> None:
+    real_hash = await hash_password(PASSWORD)
+    await factory.person(employee_no="NOPW")
+    await factory.person(employee_no="GONE", status="departed", password_hash=real_hash)
+    await factory.person(employee_no="HERE", password_hash=real_hash)
+    for employee_no, password, verified_against in (
+        ("nobody", PASSWORD, DUMMY_HASH),
+        ("NOPW", PASSWORD, DUMMY_HASH),
+        ("GONE", PASSWORD, real_hash),
+        ("HERE", "wrong password", real_hash),
+    ):
+        recording_hasher.verified.clear()
+        response = await sign_in(client, employee_no, password)
+        assert response.status_code == 401, employee_no
+        assert response.json()["detail"] == "Wrong employee number or password."
+        assert recording_hasher.verified == [verified_against], employee_no
+
+
+def test_the_dummy_hash_costs_what_a_real_one_costs() -> None:
+    assert not passwords.hasher.check_needs_rehash(DUMMY_HASH)
+
+
+async def test_a_throttled_attempt_is_refused_before_any_verification(
+    client, roster_settings, recording_hasher
+) -> None:
+    for _ in range(roster_settings.login_max_failures):
+        await sign_in(client, "ghost", "guess")
+    recording_hasher.verified.clear()
+    assert (await sign_in(client, "ghost", "guess")).status_code == 429
+    assert recording_hasher.verified == []
+
+
+async def test_failures_older_than_the_window_start_a_new_count(
+    client, lead_with_password, roster_settings, db_session
+) -> None:
+    for _ in range(roster_settings.login_max_failures - 1):
+        await sign_in(client, "L9", "guess")
+    throttle = await db_session.get(LoginThrottle, "L9")
+    assert (throttle.failures, throttle.locked_until) == (
+        roster_settings.login_max_failures - 1,
+        None,
+    )
+    throttle.first_failure_at = datetime.now(UTC) - timedelta(
+        seconds=roster_settings.login_lockout_s + 1
+    )
+    await db_session.flush()
+    assert (await sign_in(client, "L9", "guess")).status_code == 401
+    await db_session.refresh(throttle)
+    assert (throttle.failures, throttle.locked_until) == (1, None)
+
+
+async def test_the_failure_that_reaches_the_limit_locks_for_the_window(
+    client, lead_with_password, roster_settings, db_session
+) -> None:
+    before = datetime.now(UTC)
+    for _ in range(roster_settings.login_max_failures):
+        await sign_in(client, "L9", "guess")
+    throttle = await db_session.get(LoginThrottle, "L9")
+    await db_session.refresh(throttle)
+    window = timedelta(seconds=roster_settings.login_lockout_s)
+    assert throttle.failures == roster_settings.login_max_failures
+    assert before + window <= throttle.locked_until <= datetime.now(UTC) + window
+
+
+async def test_token_responses_carry_no_secret(client, lead_with_password) -> None:
+    response = await sign_in(client, "L9", PASSWORD)
+    assert set(response.json()) == {
+        "access_token",
+        "token_type",
+        "expires_in",
+        "person_id",
+        "role",
+        "team_ids",
+    }
+    assert "argon2" not in response.text
+    token = response.json()["access_token"]
+    me = await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert "argon2" not in me.text and "password" not in me.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import orjson
+import pytest
 from sqlalchemy import select
 
 from services.roster.db import OutboxMessage
+from shared.events import parse_event
+from tests.roster.auth.bad_tokens import BAD_AUTH_KINDS, bad_auth_headers
 
 
 async def team_events(db_session) -> list[dict]:
@@ -14,7 +16,7 @@ async def team_events(db_session) -> list[dict]:
         .where(OutboxMessage.event_type == "roster.team.changed")
         .order_by(OutboxMessage.id)
     )
-    return [orjson.loads(r)["data"] for r in rows]
+    return [parse_event(r).data.model_dump(mode="json") for r in rows]
 
 
 async def test_manager_creates_a_team_with_a_lead(client, token_for, factory, db_session) -> None:
@@ -147,3 +149,161 @@ async def test_lead_change_and_pagination(client, token_for, factory) -> None:
         )
     ).json()
     assert len(second["items"]) == 1 and second["next_cursor"] is None
+
+
+async def outbox_types(db_session) -> list[str]:
+    return list(
+        await db_session.scalars(select(OutboxMessage.event_type).order_by(OutboxMessage.id))
+    )
+
+
+@pytest.mark.parametrize("kind", BAD_AUTH_KINDS)
+async def test_every_endpoint_refuses_bad_credentials_with_401(
+    client, roster_settings, factory, kind
+) -> None:
+    team = await factory.team()
+    person = await factory.person(team=team)
+    headers = bad_auth_headers(roster_settings)[kind]
+    calls = [
+        ("GET", "/v1/teams", None),
+        ("POST", "/v1/teams", {"name": "X"}),
+        ("GET", f"/v1/teams/{team.id}", None),
+        ("PATCH", f"/v1/teams/{team.id}", {"name": "Y"}),
+        ("POST", f"/v1/teams/{team.id}/members", {"person_ids": [person.id]}),
+        ("DELETE", f"/v1/teams/{team.id}/members/{person.id}", None),
+    ]
+    for method, url, body in calls:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.status_code == 401, (method, url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_patch_rules_and_events(client, token_for, factory, db_session) -> None:
+    admin = await factory.person(role="admin")
+    agent = await factory.person()
+    manager_lead = await factory.person(role="manager")
+    departed_lead = await factory.person(role="team_lead", status="departed")
+    taken = await factory.team(name="Retention")
+    team = await factory.team(name="Billing")
+    url = f"/v1/teams/{team.id}"
+    headers = token_for(admin)
+
+    for body, rule in (
+        ({"lead_id": agent.id}, "lead_role"),
+        ({"lead_id": departed_lead.id}, "lead_role"),
+        ({"lead_id": "nobody"}, "lead_role"),
+        ({"name": None}, "name_required"),
+    ):
+        refused = await client.patch(url, json=body, headers=headers)
+        assert refused.status_code == 422 and refused.json()["rule"] == rule, body
+    assert (await client.patch(url, json={"name": " "}, headers=headers)).status_code == 422
+    clash = await client.patch(url, json={"name": taken.name.upper()}, headers=headers)
+    assert clash.status_code == 409
+    assert await outbox_types(db_session) == []
+
+    unchanged = await client.patch(url, json={"name": "Billing", "lead_id": None}, headers=headers)
+    assert unchanged.status_code == 200
+    assert await outbox_types(db_session) == []
+
+    led = await client.patch(url, json={"lead_id": manager_lead.id}, headers=headers)
+    assert led.json()["lead_id"] == manager_lead.id
+    [event] = await team_events(db_session)
+    assert (event["team_id"], event["lead_id"], event["name"]) == (
+        team.id,
+        manager_lead.id,
+        "Billing",
+    )
+
+
+async def test_members_rules(client, token_for, factory, db_session) -> None:
+    admin = await factory.person(role="admin")
+    lead = await factory.person(role="team_lead")
+    team = await factory.team(lead=lead)
+    agent = await factory.person()
+    agent_id = agent.id  # the failed request below rolls back, expiring the loaded row
+    gone = await factory.person(status="departed")
+    url = f"/v1/teams/{team.id}/members"
+
+    by_lead = await client.post(
+        url, json={"person_ids": [agent_id]}, headers=token_for(lead, team_ids=[team.id])
+    )
+    assert by_lead.status_code == 403
+    empty = await client.post(url, json={"person_ids": []}, headers=token_for(admin))
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "body.person_ids"
+    departed = await client.post(url, json={"person_ids": [gone.id]}, headers=token_for(admin))
+    assert departed.status_code == 422 and departed.json()["rule"] == "person_departed"
+
+    half_bad = await client.post(
+        url, json={"person_ids": [agent_id, "nobody"]}, headers=token_for(admin)
+    )
+    assert half_bad.status_code == 422 and half_bad.json()["rule"] == "unknown_person"
+    unchanged = await client.get(f"/v1/people/{agent_id}", headers=token_for(admin))
+    assert unchanged.json()["team_id"] is None  # the whole request changed nothing
+    assert await outbox_types(db_session) == []
+
+    again = [agent_id, agent_id]
+    added = await client.post(url, json={"person_ids": again}, headers=token_for(admin))
+    assert added.json()["member_ids"] == [agent_id]
+    assert await outbox_types(db_session) == ["roster.person.updated", "roster.team.changed"]
+    same = await client.post(url, json={"person_ids": [agent_id]}, headers=token_for(admin))
+    assert same.status_code == 200
+    assert len(await outbox_types(db_session)) == 2  # already a member: nothing to tell
+
+
+async def test_moving_a_member_updates_their_person_record(
+    client, token_for, factory, db_session
+) -> None:
+    admin = await factory.person(role="admin")
+    team = await factory.team()
+    agent = await factory.person()
+    await client.post(
+        f"/v1/teams/{team.id}/members", json={"person_ids": [agent.id]}, headers=token_for(admin)
+    )
+    rows = await db_session.scalars(
+        select(OutboxMessage.payload).where(OutboxMessage.event_type == "roster.person.updated")
+    )
+    [updated] = [parse_event(r).data for r in rows]
+    assert (updated.person_id, updated.team_id, updated.changed_fields) == (
+        agent.id,
+        team.id,
+        ["team_id"],
+    )
+    removed = await client.delete(
+        f"/v1/teams/{team.id}/members/{agent.id}", headers=token_for(admin)
+    )
+    assert removed.status_code == 200
+    [left] = (await team_events(db_session))[1:]
+    assert (left["left"], left["member_ids"]) == ([agent.id], [])
+
+
+async def test_team_without_lead_has_no_span(client, token_for, factory) -> None:
+    manager = await factory.person(role="manager")
+    created = await client.post("/v1/teams", json={"name": "Nights"}, headers=token_for(manager))
+    body = created.json()
+    assert (body["lead_id"], body["span_of_control"], body["warnings"]) == (None, None, [])
+    assert body["created_at"].endswith(("Z", "+00:00"))
+
+
+async def test_list_rejects_a_bad_cursor_or_limit(client, token_for, factory) -> None:
+    headers = token_for(await factory.person(role="ops"))
+    for params in ({"cursor": "not-a-cursor"}, {"cursor": "bm90IGEgbGlzdA"}, {"limit": 0}):
+        response = await client.get("/v1/teams", params=params, headers=headers)
+        assert response.status_code == 422, params
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_agents_see_only_their_own_team(client, token_for, factory) -> None:
+    mine = await factory.team()
+    other = await factory.team()
+    agent = await factory.person(team=mine)
+    headers = token_for(agent, team_ids=[mine.id])
+    assert [t["id"] for t in (await client.get("/v1/teams", headers=headers)).json()["items"]] == [
+        mine.id
+    ]
+    assert (await client.get(f"/v1/teams/{other.id}", headers=headers)).status_code == 404
+    assert (
+        await client.patch(f"/v1/teams/{other.id}", json={"name": "Z"}, headers=headers)
+    ).status_code == 404
+    assert (
+        await client.patch(f"/v1/teams/{mine.id}", json={"name": "Z"}, headers=headers)
+    ).status_code == 403
