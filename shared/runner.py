@@ -3,33 +3,53 @@
 1. PostgreSQL: ``DATABASE_URL`` if set, else the embedded server (pgserver) with its data under
    ``$CALLPULSE_DATA_DIR/postgres`` (default ``.data``), kept across restarts.
 2. Kafka: ``KAFKA_BOOTSTRAP_SERVERS`` if set, else the embedded Tansu broker on
-   127.0.0.1:``$CALLPULSE_KAFKA_PORT`` (default 9092).
-3. For every service that exists (``services/<name>/app.py``): its database, its migrations.
+   127.0.0.1:``$CALLPULSE_KAFKA_PORT`` (default 9092), memory only.
+3. For every service that exists (``services/<name>/app.py``) and has migrations: its database
+   (unless ``<NAME>_DATABASE_URL`` names one) and ``alembic upgrade head``.
 4. The roster's first-start bootstrap (admin, and the demo center unless ``DEMO=0``).
-5. Every service under uvicorn, in dependency order; prints where each listens.
+5. Every service under uvicorn in dependency order, each awaited on ``/readyz``; with the demo
+   center, the CTI traffic simulator. Prints where each listens and how to get a token.
 
-SIGINT/SIGTERM stops services in reverse order, then the broker, then PostgreSQL, within 15 s,
-leaving no process behind. A service that dies on its own brings everything down (exit 1).
+Every child runs in a process group of its own; its output appears on ours prefixed by its name
+(``roster    | …``). The broker logs to ``$CALLPULSE_DATA_DIR/logs/tansu-<port>.log``, the
+embedded PostgreSQL to ``$CALLPULSE_DATA_DIR/postgres/log``.
+
+SIGINT/SIGTERM stops the services in reverse order, then the broker, then PostgreSQL, within
+15 s, leaving no process behind. A service that dies on its own brings everything down (exit 1).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, TypeVar
 
 import httpx
+from pydantic import TypeAdapter
 
+from shared.defaults import DEFAULT_ADMIN_EMPLOYEE_NO, DEFAULT_ADMIN_PASSWORD
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, database_url, ensure_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_DEADLINE_S = 15.0
+"""Everything is down this long after SIGINT/SIGTERM at the latest."""
+SERVICES_STOP_S = 8.0
+"""The services' share of it; the broker and PostgreSQL get the rest."""
+GRACEFUL_SHUTDOWN_S = 4
+"""How long uvicorn lets in-flight requests finish."""
+READY_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,8 +62,8 @@ class ServiceInfo:
         return f"{self.name.upper()}_"
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def alembic_ini(self) -> Path:
+        return ROOT / "services" / self.name / "alembic.ini"
 
 
 KNOWN_SERVICES = (
@@ -52,96 +72,141 @@ KNOWN_SERVICES = (
     ServiceInfo("care", 8003),
     ServiceInfo("gateway", 8000),
 )
-"""Start order: the gateway last, once what it fronts is up."""
+"""In start order: the gateway last, once what it fronts is up."""
 
 
 def existing_services() -> list[ServiceInfo]:
     return [s for s in KNOWN_SERVICES if (ROOT / "services" / s.name / "app.py").exists()]
 
 
-def log(message: str) -> None:
-    print(f"[callpulse] {message}", flush=True)
+_output_lock = threading.Lock()
+
+
+def log(message: str, source: str = "callpulse") -> None:
+    with _output_lock:
+        print(f"{source:<9} | {message}", flush=True)
+
+
+def _pump(source: str, stream: IO[bytes]) -> None:
+    """Copy a child's output to ours, line by line, prefixed by its name."""
+    with stream:
+        for raw in iter(stream.readline, b""):
+            with contextlib.suppress(OSError, ValueError):  # our stdout is gone: keep draining
+                log(raw.decode(errors="replace").rstrip(), source)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+class Child:
+    """A child process leading a process group of its own (so a terminal's Ctrl-C reaches only
+    the runner, which stops children in order), its output prefixed on ours."""
+
+    def __init__(self, source: str, command: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert self.process.stdout is not None
+        self._pump = threading.Thread(
+            target=_pump, args=(source, self.process.stdout), name=f"{source}-output", daemon=True
+        )
+        self._pump.start()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self, timeout_s: float) -> None:
+        """SIGTERM the group; SIGKILL it (and whatever the child left in it) after ``timeout_s``."""
+        if self.process.poll() is None:
+            _signal_group(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout_s)
+        _signal_group(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self._pump.join(1)
 
 
 class Runner:
     def __init__(self) -> None:
         self.data_dir = Path(os.environ.get("CALLPULSE_DATA_DIR", ROOT / ".data")).resolve()
+        self.services = existing_services()
         self.postgres: EmbeddedPostgres | None = None
         self.kafka: EmbeddedKafka | None = None
-        self.children: list[tuple[ServiceInfo, subprocess.Popen[bytes]]] = []
-        self.helpers: list[subprocess.Popen[bytes]] = []
-        self.services = existing_services()
-        self.demo = os.environ.get("DEMO", "1") != "0"
+        self.steps: list[Child] = []
+        self.running: list[tuple[ServiceInfo, Child]] = []
+        self.simulator: Child | None = None
+        self._blocking: set[asyncio.Future[object]] = set()
 
     def port_of(self, service: ServiceInfo) -> int:
         return int(os.environ.get(f"{service.env_prefix}PORT", service.port))
 
+    def has(self, name: str) -> bool:
+        return any(s.name == name for s in self.services)
+
     async def start(self) -> None:
+        demo = TypeAdapter(bool).validate_python(os.environ.get("DEMO", "1"))
+        log(f"services found: {', '.join(s.name for s in self.services) or 'none'}")
+        log(
+            f"first admin (created on first start): ADMIN_EMPLOYEE_NO={admin_employee_no()} "
+            f"ADMIN_PASSWORD={admin_password_shown()}"
+        )
+
         server_url = os.environ.get("DATABASE_URL")
         if server_url:
-            log("PostgreSQL: using DATABASE_URL")
+            log("PostgreSQL: DATABASE_URL")
         else:
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
-            server_url = await asyncio.to_thread(self.postgres.start)
-            log(f"PostgreSQL: embedded, data in {self.postgres.data_dir}")
+            server_url = await self._blocking_call(self.postgres.start)
+            log(f"PostgreSQL: embedded, data and log in {self.postgres.data_dir}")
 
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if bootstrap:
-            log(f"Kafka: using {bootstrap}")
+            log(f"Kafka: {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
         else:
             port = int(os.environ.get("CALLPULSE_KAFKA_PORT", "9092"))
             self.kafka = EmbeddedKafka(port=port, log_dir=self.data_dir / "logs")
-            await asyncio.to_thread(self.kafka.start)
+            try:
+                await self._blocking_call(self.kafka.start)
+            except RuntimeError as exc:
+                raise RuntimeError(
+                    f"Kafka: {exc} (another `make run`? set CALLPULSE_KAFKA_PORT, "
+                    "or KAFKA_BOOTSTRAP_SERVERS for an external broker)"
+                ) from exc
             bootstrap = self.kafka.bootstrap_servers
-            log(f"Kafka: embedded Tansu broker on {bootstrap} (memory only)")
+            log(f"Kafka: embedded Tansu on {bootstrap}, memory only (log: {self.kafka.log_file})")
 
         env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap, PYTHONUNBUFFERED="1")
         env.setdefault("ENVIRONMENT", "development")
         env.setdefault("LOG_JSON", "false")
         for service in self.services:
-            url = os.environ.get(f"{service.env_prefix}DATABASE_URL") or database_url(
-                server_url, service.name
-            )
-            if not os.environ.get(f"{service.env_prefix}DATABASE_URL"):
-                await ensure_database(server_url, service.name)
-            env[f"{service.env_prefix}DATABASE_URL"] = url
             env[f"{service.env_prefix}PORT"] = str(self.port_of(service))
+            if not service.alembic_ini.exists():
+                continue  # a service without a database of its own
+            url_var = f"{service.env_prefix}DATABASE_URL"
+            if url_var not in os.environ:
+                await ensure_database(server_url, service.name)
+                env[url_var] = database_url(server_url, service.name)
+            log("applying migrations", service.name)
+            ini = str(service.alembic_ini.relative_to(ROOT))
             await self.run_step(
-                f"{service.name}: migrations",
-                [
-                    sys.executable,
-                    "-m",
-                    "alembic",
-                    "-c",
-                    f"services/{service.name}/alembic.ini",
-                    "upgrade",
-                    "head",
-                ],
-                env,
+                service.name, [sys.executable, "-m", "alembic", "-c", ini, "upgrade", "head"], env
             )
-        if any(s.name == "roster" for s in self.services):
-            await self.run_step(
-                "roster: first-start bootstrap",
-                [sys.executable, "-m", "services.roster.bootstrap"],
-                env,
-            )
+        if self.has("roster"):
+            log("first-start bootstrap", "roster")
+            await self.run_step("roster", [sys.executable, "-m", "services.roster.bootstrap"], env)
+
         for service in self.services:
-            self.children.append((service, self.spawn(service, env)))
-            await self.wait_ready(service)
-        if self.demo and {"roster", "metrics"} <= {s.name for s in self.services}:
-            self.helpers.append(self.spawn_simulator(env))
-        self.print_summary()
-
-    async def run_step(self, title: str, command: list[str], env: dict[str, str]) -> None:
-        log(title)
-        process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
-        if await process.wait() != 0:
-            raise RuntimeError(f"{title} failed (exit {process.returncode})")
-
-    def spawn(self, service: ServiceInfo, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log(f"{service.name}: starting on port {self.port_of(service)}")
-        return subprocess.Popen(
-            [
+            port = self.port_of(service)
+            log(f"starting on 127.0.0.1:{port}", service.name)
+            command = [
                 sys.executable,
                 "-m",
                 "uvicorn",
@@ -150,109 +215,139 @@ class Runner:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.port_of(service)),
-                "--no-access-log",
+                str(port),
+                "--no-access-log",  # the services write their own access log
                 "--timeout-graceful-shutdown",
-                "5",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
+                str(GRACEFUL_SHUTDOWN_S),
+            ]
+            self.running.append((service, Child(service.name, command, env)))
+            await self.wait_ready(service)
+        if demo and self.has("roster") and self.has("metrics"):
+            roster = next(s for s in self.services if s.name == "roster")
+            log("CTI traffic for the demo center (DEMO=0 turns it off)", "simulator")
+            self.simulator = Child(
+                "simulator",
+                [sys.executable, "-m", "services.metrics.simulator"],
+                dict(env, SIMULATOR_ROSTER_URL=f"http://127.0.0.1:{self.port_of(roster)}"),
+            )
+        self.print_summary(demo)
 
-    def spawn_simulator(self, env: dict[str, str]) -> subprocess.Popen[bytes]:
-        roster = next(s for s in self.services if s.name == "roster")
-        log("simulator: CTI traffic for the demo center (DEMO=0 turns it off)")
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.metrics.simulator"],
-            cwd=ROOT,
-            env=dict(env, SIMULATOR_ROSTER_URL=f"http://127.0.0.1:{self.port_of(roster)}"),
-            start_new_session=True,
-        )
+    async def _blocking_call(self, call: Callable[[], T]) -> T:
+        """Run a blocking start-up call in a thread. Shielded from cancellation: :meth:`stop`
+        waits for it, so a server it is starting gets stopped rather than orphaned."""
+        future = asyncio.ensure_future(asyncio.to_thread(call))
+        self._blocking.add(future)
+        future.add_done_callback(self._blocking.discard)
+        return await asyncio.shield(future)
 
-    async def wait_ready(self, service: ServiceInfo, timeout_s: float = 60) -> None:
+    async def run_step(self, source: str, command: list[str], env: dict[str, str]) -> None:
+        step = Child(source, command, env)
+        self.steps.append(step)
+        code = await asyncio.to_thread(step.process.wait)  # if cancelled, stop() kills the step
+        self.steps.remove(step)
+        if code != 0:
+            raise RuntimeError(f"{source}: `{' '.join(command[1:])}` failed (exit {code})")
+
+    def dead_service(self) -> tuple[ServiceInfo, int] | None:
+        for service, child in self.running:
+            if (code := child.poll()) is not None:
+                return service, code
+        return None
+
+    async def wait_ready(self, service: ServiceInfo) -> None:
         url = f"http://127.0.0.1:{self.port_of(service)}/readyz"
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(timeout=2) as client:
-            while time.monotonic() < deadline:
-                process = dict((s.name, p) for s, p in self.children)[service.name]
-                if process.poll() is not None:
-                    raise RuntimeError(f"{service.name} exited with {process.returncode}")
-                try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        async with httpx.AsyncClient(timeout=2, trust_env=False) as client:
+            while True:
+                if dead := self.dead_service():
+                    raise RuntimeError(f"{dead[0].name} exited with {dead[1]}")
+                with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(url)).status_code == 200:
+                        log("ready", service.name)
                         return
-                except httpx.HTTPError:
-                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} was not 200 within {READY_TIMEOUT_S:.0f} s")
                 await asyncio.sleep(0.3)
-        raise TimeoutError(f"{service.name} was not ready within {timeout_s:.0f} s")
 
-    def print_summary(self) -> None:
-        from services.roster.bootstrap import BootstrapSettings
-
-        boot = BootstrapSettings()
-        lines = ["", "CallPulse is running:", ""]
+    def print_summary(self, demo: bool) -> None:
+        lines = ["", "CallPulse is running. Ctrl-C stops everything.", ""]
+        lines.append(f"  {'service':<9} {'URL':<24} API docs")
         for service in self.services:
             base = f"http://127.0.0.1:{self.port_of(service)}"
-            lines.append(f"  {service.name:<8} {base:<24} docs {base}/docs")
-        roster = next((s for s in self.services if s.name == "roster"), None)
-        if roster is not None:
+            lines.append(f"  {service.name:<9} {base:<24} {base}/docs")
+        if self.has("roster"):
+            roster = next(s for s in self.services if s.name == "roster")
+            body = {"employee_no": admin_employee_no(), "password": DEFAULT_ADMIN_PASSWORD}
+            data = f"'{json.dumps(body)}'"
+            if "ADMIN_PASSWORD" in os.environ:  # the shell fills it in; the runner never echoes it
+                body["password"] = "$ADMIN_PASSWORD"
+                data = '"' + json.dumps(body).replace('"', '\\"') + '"'
             lines += [
                 "",
-                f"  admin: employee_no={boot.admin_employee_no!r} "
-                f"password={boot.admin_password!r} (ADMIN_EMPLOYEE_NO / ADMIN_PASSWORD)",
-                "  demo people (DEMO=1): M001 manager, L001-L003 team leads, A1001-A1045 agents,"
-                " OPS1, QA1 - password 'demo-password'",
+                f"  admin: {admin_employee_no()} / {admin_password_shown()}",
                 "",
                 "  get a token:",
                 f"    curl -s -X POST http://127.0.0.1:{self.port_of(roster)}/v1/auth/token \\",
-                "      -H 'content-type: application/json' \\",
-                f'      -d \'{{"employee_no": "{boot.admin_employee_no}", '
-                f'"password": "{boot.admin_password}"}}\'',
+                f"      -H 'content-type: application/json' -d {data}",
             ]
-        lines += ["", "Press Ctrl-C to stop everything.", ""]
-        print("\n".join(lines), flush=True)
+            if demo:
+                from services.roster.bootstrap import DEMO_PASSWORD
+
+                lines += [
+                    "",
+                    "  demo center: manager M001, team leads L001-L003, agents A1001-A1045, "
+                    f"OPS1, QA1 (password {DEMO_PASSWORD!r})",
+                ]
+        lines.append("")
+        with _output_lock:
+            print("\n".join(lines), flush=True)
 
     async def watch(self, stop: asyncio.Event) -> int:
         """Wait for a stop signal or for a service to die; returns the exit code."""
+        simulator_reported = False
         while not stop.is_set():
-            for service, process in self.children:
-                if process.poll() is not None:
-                    log(f"{service.name} exited unexpectedly with {process.returncode}")
-                    return 1
+            if dead := self.dead_service():
+                log(f"{dead[0].name} exited unexpectedly with {dead[1]}; stopping everything")
+                return 1
+            if self.simulator and not simulator_reported and self.simulator.poll() is not None:
+                log(f"exited with {self.simulator.poll()}; the services keep running", "simulator")
+                simulator_reported = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
         return 0
 
-    def stop(self) -> None:
-        deadline = time.monotonic() + STOP_DEADLINE_S - 3
-        for helper in self.helpers:
-            _signal_group(helper, signal.SIGKILL)
-            helper.wait()
-        self.helpers.clear()
-        for service, process in reversed(self.children):
-            if process.poll() is None:
-                log(f"{service.name}: stopping")
-                _signal_group(process, signal.SIGTERM)
-        for _service, process in reversed(self.children):
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
-            _signal_group(process, signal.SIGKILL)  # anything the service left in its group
-        self.children.clear()
+    async def stop(self) -> None:
+        started = time.monotonic()
+        if self._blocking:
+            await asyncio.wait(self._blocking, timeout=STOP_DEADLINE_S / 2)
+        await asyncio.to_thread(self._stop_all, started)
+
+    def _stop_all(self, started: float) -> None:
+        for step in self.steps:
+            step.stop(1.0)
+        if self.simulator is not None:
+            self.simulator.stop(1.0)
+        services_deadline = started + SERVICES_STOP_S
+        for service, child in reversed(self.running):
+            if child.poll() is None:
+                log("stopping", service.name)
+            child.stop(max(0.5, services_deadline - time.monotonic()))
         if self.kafka is not None:
             log("Kafka: stopping")
-            self.kafka.stop(timeout_s=2)
+            self.kafka.stop(timeout_s=1.5)
         if self.postgres is not None:
             log("PostgreSQL: stopping")
-            self.postgres.stop()
-        log("stopped")
+            self.postgres.stop(timeout_s=max(2.0, started + STOP_DEADLINE_S - 1 - time.monotonic()))
+        log(f"stopped in {time.monotonic() - started:.1f} s")
 
 
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
+def admin_employee_no() -> str:
+    return os.environ.get("ADMIN_EMPLOYEE_NO", DEFAULT_ADMIN_EMPLOYEE_NO)
+
+
+def admin_password_shown() -> str:
+    """The default password in clear; one chosen through the environment is not echoed."""
+    return "(from ADMIN_PASSWORD)" if "ADMIN_PASSWORD" in os.environ else DEFAULT_ADMIN_PASSWORD
 
 
 async def main() -> int:
@@ -261,23 +356,24 @@ async def main() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    starting = asyncio.create_task(runner.start())
+    stopping = asyncio.create_task(stop.wait())
     code = 0
     try:
-        starting = asyncio.create_task(runner.start())
-        stopped = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if starting in done:
             starting.result()
             code = await runner.watch(stop)
         else:
+            log("stop requested during start-up")
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
-        stopped.cancel()
     except Exception as exc:
         log(f"start-up failed: {exc}")
         code = 1
     finally:
-        await asyncio.to_thread(runner.stop)
+        stopping.cancel()
+        await runner.stop()
     return code
 
 
