@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from shared.events import cti, roster, signals
+from shared.events import care, cti, roster, signals
 from shared.events.envelope import CloudEvent, EventData
 from shared.events.types import EventType, Topic
 
@@ -40,6 +40,10 @@ PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.SCHEDULE_PUBLISHED: roster.SchedulePublished,
     EventType.LEAVE_DECIDED: roster.LeaveDecided,
     EventType.SIGNAL_RAISED: signals.SignalRaised,
+    EventType.CARE_RECORD_CREATED: care.CareRecordCreated,
+    EventType.CARE_BREAK_GRANTED: care.CareBreakGranted,
+    EventType.CARE_TASK_OPENED: care.CareTaskChanged,
+    EventType.CARE_TASK_CLOSED: care.CareTaskChanged,
 }
 
 

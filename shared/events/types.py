@@ -43,6 +43,11 @@ class EventType(StrEnum):
     LEAVE_DECIDED = "roster.leave.decided"
     # metrics, topic metrics.signals
     SIGNAL_RAISED = "metrics.signal.raised"
+    # care, topic care.events
+    CARE_RECORD_CREATED = "care.record.created"
+    CARE_BREAK_GRANTED = "care.care_break.granted"
+    CARE_TASK_OPENED = "care.task.opened"
+    CARE_TASK_CLOSED = "care.task.closed"
 
     @property
     def topic(self) -> Topic:
@@ -52,4 +57,6 @@ class EventType(StrEnum):
             return Topic.ROSTER_CHANGES
         if self.value.startswith("metrics."):
             return Topic.METRICS_SIGNALS
+        if self.value.startswith("care."):
+            return Topic.CARE_EVENTS
         raise ValueError(f"no topic for {self.value}")  # pragma: no cover - exhaustive above

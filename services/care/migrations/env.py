@@ -1,0 +1,12 @@
+from logging.config import fileConfig
+
+from alembic import context
+
+from services.care.models import Base
+from services.care.settings import CareSettings
+from shared.migrations import run_migrations
+
+if context.config.config_file_name and not context.config.attributes.get("connection"):
+    fileConfig(context.config.config_file_name)
+
+run_migrations(Base.metadata, CareSettings())

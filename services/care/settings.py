@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class CareSettings(ServiceSettings):
+    """Care settings: fields read ``CARE_<NAME>``; shared ones fall back to ``<NAME>``.
+
+    The policy fields are the defaults of a team without a policy of its own
+    (``/v1/care/policies/{team_id}``); the risk weights are the attrition-risk model.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CARE_", extra="ignore")
+
+    port: int = 8003
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/care"
+    # degree of care: team policy defaults (issue 4 §4)
+    touch_interval_days: int = 14
+    max_interventions: int = 3
+    intervention_window_days: int = 7
+    checkin_interval_days: int = 14
+    rule_cooldown_hours: dict[str, float] = {
+        "aht_drift": 72,
+        "csat_drop": 72,
+        "long_aux": 24,
+        "absent": 24,
+        "late_login": 24,
+        "team_qa_pattern": 7 * 24,
+    }
+    # warnings need an earlier conversation (seed 003)
+    warning_prior_conversation_days: int = 14
+    # anonymous feedback
+    feedback_daily_limit: int = 3
+    feedback_team_threshold: int = 5
+    feedback_quota_key: SecretStr = SecretStr("callpulse-feedback-quota-development-key")
+    # care breaks
+    care_break_default_minutes: int = 15
+    care_break_max_minutes: int = 60
+    # attrition risk: factor weights (points out of 100) and their windows
+    risk_weights: dict[str, float] = {
+        "new_hire": 15,
+        "mood_falling": 15,
+        "high_stress": 15,
+        "hard_calls": 10,
+        "adherence_falling": 10,
+        "complaints": 10,
+        "no_recognition": 10,
+        "recent_warning": 10,
+        "leave_denied": 5,
+    }
+    scan_interval_s: float = 60.0
