@@ -15,10 +15,11 @@ from services.care.db import InboxMessage, OutboxMessage
 from services.care.directory.service import apply_roster_batch
 from services.care.feedback.router import router as feedback_router
 from services.care.policy.router import router as policy_router
+from services.care.records.router import care_breaks_router
 from services.care.records.router import router as records_router
 from services.care.risk.router import router as risk_router
 from services.care.settings import CareSettings
-from services.care.tasks import service as tasks
+from services.care.tasks import triggers
 from services.care.tasks.router import router as tasks_router
 from shared.app import ConsumerSpec, PeriodicSpec, ServiceSpec, create_service_app
 from shared.events import CloudEvent
@@ -29,14 +30,14 @@ def create_app(settings: CareSettings | None = None) -> FastAPI:
     settings = settings or CareSettings()
 
     async def handle_signals(session: AsyncSession, events: list[CloudEvent]) -> None:
-        await tasks.apply_signal_batch(session, events, settings)
+        await triggers.apply_signal_batch(session, events, settings)
 
     async def handle_roster(session: AsyncSession, events: list[CloudEvent]) -> None:
         await apply_roster_batch(session, events)
-        await tasks.apply_roster_triggers(session, events, settings)
+        await triggers.apply_roster_triggers(session, events, settings)
 
     async def scan(session: AsyncSession, now: datetime) -> None:
-        await tasks.scan(session, settings, now)
+        await triggers.scan(session, settings, now)
 
     return create_service_app(
         ServiceSpec(
@@ -45,6 +46,7 @@ def create_app(settings: CareSettings | None = None) -> FastAPI:
             description=__doc__ or "",
             routers=[
                 records_router,
+                care_breaks_router,
                 checkins_router,
                 feedback_router,
                 tasks_router,
