@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.care import access
@@ -48,7 +49,7 @@ async def balance(
         (row.agent_id, (row.at, row.kind))
         for row in await session.execute(
             select(CareRecord.agent_id, CareRecord.occurred_at.label("at"), CareRecord.kind)
-            .distinct(CareRecord.agent_id)
+            .ext(distinct_on(CareRecord.agent_id))
             .where(
                 CareRecord.agent_id.in_(ids),
                 CareRecord.kind.in_(MEANINGFUL_TOUCH_KINDS),
