@@ -118,6 +118,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
                 )
             )
         app.state.outbox_relay = next((b for b in background if isinstance(b, OutboxRelay)), None)
+        app.state.consumers = [b for b in background if isinstance(b, InboxConsumer)]
         for worker in background:
             await worker.start()
         try:

@@ -100,6 +100,11 @@ class InboxConsumer:
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def assigned(self) -> bool:
+        """Whether the group gave this consumer its partitions (it is consuming)."""
+        return self._consumer is not None and bool(self._consumer.assignment())
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.name}")
 
