@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.db import InboxMessage, OutboxMessage
+from services.metrics.ingest.care_breaks import apply_care_batch
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
 from services.metrics.kpi.router import router as kpi_router
 from services.metrics.realtime.router import router as realtime_router
@@ -39,6 +40,7 @@ def create_app(settings: MetricsSettings | None = None) -> FastAPI:
             consumers=[
                 ConsumerSpec("cti", [Topic.CTI_EVENTS], handle_cti),
                 ConsumerSpec("roster", [Topic.ROSTER_CHANGES], apply_roster_batch),
+                ConsumerSpec("care", [Topic.CARE_EVENTS], apply_care_batch),
             ],
             periodic=[PeriodicSpec("signals", settings.signal_scan_interval_s, scan_signals)],
         )

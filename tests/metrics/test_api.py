@@ -9,8 +9,10 @@ import pytest
 
 from services.metrics.domain.kpis import agent_buckets, agent_fields
 from services.metrics.domain.timeline import replay
+from services.metrics.ingest.care_breaks import apply_care_batch
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
 from shared.events import EventType, make_event
+from shared.events.care import CareBreakGranted
 from shared.events.roster import ScheduledActivity, SchedulePublished, TeamChanged
 from tests.metrics.events import DAY, agent_events, at, event
 
@@ -306,3 +308,40 @@ async def test_day_figures_carry_adherence_attendance_and_lateness(
         )
     ).json()
     assert unscheduled["total"]["adherence"] is None and unscheduled["total"]["late_s"] is None
+
+
+async def test_only_a_care_break_granted_through_care_is_sanctioned(
+    metrics_client, metrics_token, mdb
+) -> None:
+    ev = agent_events("b1")
+    await apply_cti_batch(
+        mdb,
+        [
+            ev.login("09:00"),
+            ev.aux("09:20", "care_break"),
+            ev.ready("09:40"),
+            ev.logout("10:00"),
+        ],
+    )
+    await apply_roster_batch(mdb, [schedule("b1", 1, ("work", "09:00", "10:00"))])
+    params = {
+        "start": DAY.isoformat(),
+        "end": (DAY + timedelta(days=1)).isoformat(),
+        "granularity": "day",
+    }
+
+    async def adherence() -> float:
+        body = (
+            await metrics_client.get(
+                "/v1/metrics/agents/b1", params=params, headers=metrics_token("m", "manager")
+            )
+        ).json()
+        return body["total"]["adherence"]
+
+    assert await adherence() == 40 / 60  # taken on the agent's own say-so: unscheduled aux
+    granted = CareBreakGranted(
+        record_id="r1", agent_id="b1", granted_by="lead", start=at("09:20"), end=at("09:35")
+    )
+    event = make_event(EventType.CARE_BREAK_GRANTED, granted, source="care")
+    await apply_care_batch(mdb, [event, event])  # at-least-once delivery
+    assert await adherence() == 55 / 60  # the 5 minutes past the grant still count against

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from services.metrics.db import OutboxMessage
+from services.metrics.ingest.care_breaks import apply_care_batch
 from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
 from services.metrics.settings import MetricsSettings
 from services.metrics.signals.service import scan
 from shared.events import EventType, make_event
+from shared.events.care import CareBreakGranted
 from shared.events.roster import ScheduledActivity, SchedulePublished, TeamChanged
 from tests.metrics.events import DAY, agent_events, at
 
@@ -164,3 +166,30 @@ async def test_scan_long_aux_absence_and_adherence(mdb, team) -> None:
         "long_aux",
         "long_aux",
     ]
+
+
+async def test_a_granted_care_break_is_no_adherence_breach_until_it_ends(mdb, team) -> None:
+    await apply_roster_batch(mdb, [schedule("a1", ("work", "09:00", "12:00"))])
+    await apply(
+        mdb, agent_events("a1").login("08:55"), agent_events("a1").aux("09:30", "care_break")
+    )
+    granted = CareBreakGranted(
+        record_id="r1", agent_id="a1", granted_by="lead", start=at("09:30"), end=at("09:45")
+    )
+    await apply_care_batch(mdb, [make_event(EventType.CARE_BREAK_GRANTED, granted, source="care")])
+    await scan(mdb, SETTINGS, at("09:44"))
+    await scan(mdb, SETTINGS, at("09:54"))  # 9 minutes past the grant
+    assert await signals(mdb, "adherence_breach") == []
+    await scan(mdb, SETTINGS, at("09:56"))  # 11 minutes past it
+    [breach] = await signals(mdb, "adherence_breach")
+    assert breach["facts"]["out_since"] == at("09:45").isoformat()
+
+
+async def test_an_ungranted_care_break_is_out_of_adherence(mdb, team) -> None:
+    await apply_roster_batch(mdb, [schedule("a1", ("work", "09:00", "12:00"))])
+    await apply(
+        mdb, agent_events("a1").login("08:55"), agent_events("a1").aux("09:30", "care_break")
+    )
+    await scan(mdb, SETTINGS, at("09:41"))
+    [breach] = await signals(mdb, "adherence_breach")
+    assert breach["facts"]["out_since"] == at("09:30").isoformat()

@@ -3,7 +3,8 @@
 * ``adherence`` = seconds whose actual state matches the scheduled activity / scheduled
   seconds: ``work`` ↔ logged in and not in unscheduled aux; ``break``/``lunch`` ↔ aux with
   that reason or logged out; ``training``/``meeting``/``coaching`` ↔ aux with that reason.
-  Aux ``care_break`` (granted through the care service) never counts against adherence.
+  Aux ``care_break`` inside a break granted through the care service (``care.events``) never
+  counts against adherence; outside a granted window it is unscheduled aux like any other.
 * A scheduled shift (the span of the day's activities) is attended if the agent was logged in
   at any moment of it; ``late_s`` = first login - shift start when positive.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from services.metrics.domain.timeline import AUX, Segment
 
-SANCTIONED_AUX = frozenset({"care_break"})
+CARE_BREAK = "care_break"
 OFF_PHONE_OK_LOGGED_OUT = frozenset({"break", "lunch"})
 
 
@@ -34,9 +35,11 @@ class DayAdherence:
     late_us: int
 
 
+Window = tuple[int, int]
+"""A granted care break, ``[start_us, end_us)``."""
+
+
 def matches(kind: str, segment: Segment | None) -> bool:
-    if segment is not None and segment.state == AUX and segment.reason in SANCTIONED_AUX:
-        return True
     if kind == "work":
         return segment is not None and segment.state != AUX
     if segment is None:  # logged out
@@ -48,8 +51,31 @@ def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
     return max(0, min(a1, b1) - max(a0, b0))
 
 
-def day_adherence(segments: Iterable[Segment], plan: Sequence[Planned]) -> DayAdherence:
-    """Adherence and attendance of one agent for one day's published schedule."""
+def sanctioned_us(start: int, end: int, granted: Sequence[Window]) -> int:
+    """How much of ``[start, end)`` lies inside granted care breaks (overlaps merged)."""
+    total, reached = 0, start
+    for lo, hi in sorted(granted):
+        lo, hi = max(lo, reached), min(hi, end)
+        if hi > lo:
+            total += hi - lo
+            reached = hi
+    return total
+
+
+def in_granted_break(segment: Segment | None, at: int, granted: Sequence[Window]) -> bool:
+    return (
+        segment is not None
+        and segment.state == AUX
+        and segment.reason == CARE_BREAK
+        and any(lo <= at < hi for lo, hi in granted)
+    )
+
+
+def day_adherence(
+    segments: Iterable[Segment], plan: Sequence[Planned], granted: Sequence[Window] = ()
+) -> DayAdherence:
+    """Adherence and attendance of one agent for one day's published schedule; ``granted``
+    are the agent's care breaks granted through the care service."""
     ordered = sorted(segments, key=lambda s: s.start)
     scheduled = sum(p.end - p.start for p in plan)
     adherent = 0
@@ -59,7 +85,12 @@ def day_adherence(segments: Iterable[Segment], plan: Sequence[Planned]) -> DayAd
             part = _overlap(activity.start, activity.end, segment.start, segment.end)
             if part:
                 covered += part
-                adherent += part if matches(activity.kind, segment) else 0
+                if matches(activity.kind, segment):
+                    adherent += part
+                elif segment.state == AUX and segment.reason == CARE_BREAK:
+                    adherent += sanctioned_us(
+                        max(activity.start, segment.start), min(activity.end, segment.end), granted
+                    )
         if matches(activity.kind, None):
             adherent += (activity.end - activity.start) - covered
     if not plan:

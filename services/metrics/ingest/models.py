@@ -125,3 +125,16 @@ class PublishedSchedule(Base):
     version: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))
     activities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+
+class GrantedCareBreak(Base):
+    """A care break granted through the care service: aux ``care_break`` inside it is
+    sanctioned (never counted against adherence)."""
+
+    __tablename__ = "granted_care_breaks"
+    __table_args__ = (Index("ix_granted_care_breaks_agent", "agent_id", "start_us"),)
+
+    record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(200))
+    start_us: Mapped[int] = mapped_column(BigInteger)
+    end_us: Mapped[int] = mapped_column(BigInteger)

@@ -28,6 +28,7 @@ from services.metrics.domain.kpis import (
 )
 from services.metrics.domain.queues import Call, QueueBucket, queue_buckets, queue_fields
 from services.metrics.domain.timeline import Contact, Segment, Timeline, from_us, to_us
+from services.metrics.ingest.care_breaks import granted_breaks
 from services.metrics.ingest.models import (
     AgentAnswer,
     AgentContact,
@@ -143,7 +144,10 @@ async def schedule_days(
         plan = [p for p in plan if p.end > p.start]
         if not plan:
             continue
-        result = day_adherence(timeline.segments, plan)
+        granted = await granted_breaks(
+            session, agent_id, min(p.start for p in plan), max(p.end for p in plan)
+        )
+        result = day_adherence(timeline.segments, plan, granted)
         days[date.fromisoformat(schedule.day)] = AgentBucket(
             scheduled_us=result.scheduled_us,
             adherent_us=result.adherent_us,

@@ -18,8 +18,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.db import outbox
-from services.metrics.domain.adherence import Planned, matches
+from services.metrics.domain.adherence import Planned, in_granted_break, matches
 from services.metrics.domain.timeline import Segment, from_us, to_us
+from services.metrics.ingest.care_breaks import granted_breaks
 from services.metrics.ingest.models import (
     AgentContact,
     AgentSegment,
@@ -494,8 +495,13 @@ async def _absence_and_adherence(
         else None
     )
     out_since = max(current.start, state.get("since") or current.start)
+    granted = await granted_breaks(session, agent_id, out_since, now_us + 1)
+    if segment is not None and segment.reason == "care_break":
+        # A granted care break is adherent time: out of adherence only from its end.
+        out_since = max([out_since, *(end for _, end in granted if end <= now_us)])
     holds = (
         not matches(current.kind, segment)
+        and not in_granted_break(segment, now_us, granted)
         and now_us - out_since > settings.adherence_breach_s * 1_000_000
     )
     await track_condition(
