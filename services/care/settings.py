@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+
+DEV_FEEDBACK_QUOTA_KEY = "callpulse-feedback-quota-development-key"
 
 
 class CareSettings(ServiceSettings):
@@ -28,14 +31,13 @@ class CareSettings(ServiceSettings):
         "long_aux": 24,
         "absent": 24,
         "late_login": 24,
-        "team_qa_pattern": 7 * 24,
     }
     # warnings need an earlier conversation (seed 003)
     warning_prior_conversation_days: int = 14
     # anonymous feedback
     feedback_daily_limit: int = 3
     feedback_team_threshold: int = 5
-    feedback_quota_key: SecretStr = SecretStr("callpulse-feedback-quota-development-key")
+    feedback_quota_key: SecretStr = SecretStr(DEV_FEEDBACK_QUOTA_KEY)
     # care breaks
     care_break_default_minutes: int = 15
     care_break_max_minutes: int = 60
@@ -52,3 +54,10 @@ class CareSettings(ServiceSettings):
         "leave_denied": 5,
     }
     scan_interval_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _real_quota_key_in_production(self) -> CareSettings:
+        key = self.feedback_quota_key.get_secret_value()
+        if self.environment == "production" and (key == DEV_FEEDBACK_QUOTA_KEY or len(key) < 32):
+            raise ValueError("set CARE_FEEDBACK_QUOTA_KEY to a secret of at least 32 characters")
+        return self

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -71,9 +71,7 @@ async def test_the_same_episode_opens_one_task_however_often_it_arrives(cdb, flo
 
 
 @pytest.mark.parametrize("kind", sorted(SIGNAL_RULES))
-async def test_each_signal_rule_opens_exactly_one_task_per_episode(
-    cdb, floor, care_settings, kind
-):
+async def test_each_signal_rule_opens_exactly_one_task_per_episode(cdb, floor, care_settings, kind):
     events = [signal(kind, "ep-1"), signal(kind, "ep-1"), signal(kind, "ep-1")]
     await triggers.apply_signal_batch(cdb, events, care_settings)
     [task] = await tasks_of(cdb)
@@ -265,5 +263,3 @@ async def test_dismiss_and_suppressed_listing(cdb, floor, care_settings, care_cl
     assert item["reason"].startswith("cool-down")
     hidden = await care_client.get("/v1/care/tasks/suppressed", headers=floor.lead("L2", ("T2",)))
     assert hidden.json()["items"] == []
-
-
