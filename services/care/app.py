@@ -13,6 +13,7 @@ from services.care.balance.router import router as balance_router
 from services.care.checkins.router import router as checkins_router
 from services.care.db import InboxMessage, OutboxMessage
 from services.care.directory.service import apply_roster_batch
+from services.care.feedback import service as feedback
 from services.care.feedback.router import router as feedback_router
 from services.care.policy.router import router as policy_router
 from services.care.records.router import care_breaks_router
@@ -39,6 +40,9 @@ def create_app(settings: CareSettings | None = None) -> FastAPI:
     async def scan(session: AsyncSession, now: datetime) -> None:
         await triggers.scan(session, settings, now)
 
+    async def scrub_feedback_quota(session: AsyncSession, now: datetime) -> None:
+        await feedback.scrub_quota(session, settings, now)
+
     return create_service_app(
         ServiceSpec(
             name="care",
@@ -62,6 +66,9 @@ def create_app(settings: CareSettings | None = None) -> FastAPI:
                 ConsumerSpec("signals", [Topic.METRICS_SIGNALS], handle_signals),
                 ConsumerSpec("roster", [Topic.ROSTER_CHANGES], handle_roster),
             ],
-            periodic=[PeriodicSpec("scan", settings.scan_interval_s, scan)],
+            periodic=[
+                PeriodicSpec("scan", settings.scan_interval_s, scan),
+                PeriodicSpec("feedback-quota", settings.scan_interval_s, scrub_feedback_quota),
+            ],
         )
     )

@@ -3,8 +3,8 @@ from __future__ import annotations
 from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.care.risk.model import effective_weights
 from shared.settings import ServiceSettings
-
 
 DEV_FEEDBACK_QUOTA_KEY = "callpulse-feedback-quota-development-key"
 
@@ -54,6 +54,11 @@ class CareSettings(ServiceSettings):
         "leave_denied": 5,
     }
     scan_interval_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _known_risk_factors(self) -> CareSettings:
+        effective_weights(self.risk_weights)  # unknown factors or negative weights fail early
+        return self
 
     @model_validator(mode="after")
     def _real_quota_key_in_production(self) -> CareSettings:

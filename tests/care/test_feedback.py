@@ -312,6 +312,34 @@ async def test_daily_limit_per_person_and_day(cdb, floor, care_settings) -> None
     assert await count(cdb, FeedbackEntry) == 5
 
 
+async def test_the_periodic_scrub_cuts_the_hidden_transaction_link(
+    cdb, floor, care_settings
+) -> None:
+    """An entry and the quota row that admitted it share ``xmin`` until the scrub rewrites
+    the quota rows in a transaction of its own; past days' rows go."""
+    now = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+    async with cdb.begin_nested():
+        await service.submit(cdb, agent("A2"), note(), care_settings, now=now - timedelta(days=1))
+    async with cdb.begin_nested():
+        entry = await service.submit(cdb, agent("A1"), note(), care_settings, now=now)
+
+    async def xmin_of(table: str, column: str, value: object) -> str:
+        query = text(f"SELECT xmin::text FROM {table} WHERE {column} = :value")
+        return (await cdb.execute(query, {"value": value})).scalar_one()
+
+    key = service.quota_key(care_settings, "A1", now.date())
+    assert await xmin_of("feedback_quota", "key", key) == await xmin_of(
+        "feedback_entries", "id", entry.id
+    )
+    async with cdb.begin_nested():
+        await service.scrub_quota(cdb, care_settings, now)
+    assert await xmin_of("feedback_quota", "key", key) != await xmin_of(
+        "feedback_entries", "id", entry.id
+    )
+    assert (await cdb.scalars(select(FeedbackQuota.day))).all() == [now.date()]
+    assert (await cdb.get(FeedbackQuota, key, populate_existing=True)).used == 1
+
+
 async def test_daily_limit_follows_the_center_day(cdb, floor, care_settings) -> None:
     berlin = care_settings.model_copy(update={"center_timezone": "Europe/Berlin"})
     late = datetime(2026, 11, 10, 22, 30, tzinfo=UTC)  # 23:30 in Berlin

@@ -18,7 +18,7 @@ import math
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, tuple_
+from sqlalchemy import ColumnElement, and_, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +66,19 @@ def quota_key(settings: CareSettings, person_id: str, day: date) -> bytes:
 def seconds_until_next_day(now: datetime, day: date, timezone: str) -> int:
     midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(timezone))
     return max(1, math.ceil((midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds()))
+
+
+async def scrub_quota(session: AsyncSession, settings: CareSettings, now: datetime) -> None:
+    """Periodic: forget past days' counts, and rewrite today's rows in this transaction.
+
+    A quota row and the entry it admitted are written by one transaction, so for a while they
+    share PostgreSQL's hidden ``xmin`` — a link someone holding the quota key could follow.
+    Rewriting every row gives them all this job's transaction id, cutting that link within one
+    interval of the job.
+    """
+    today = local_day(now, settings.center_timezone)
+    await session.execute(delete(FeedbackQuota).where(FeedbackQuota.day < today))
+    await session.execute(update(FeedbackQuota).values(used=FeedbackQuota.used))
 
 
 async def _take_quota(
