@@ -7,6 +7,6 @@ from services.metrics.settings import MetricsSettings
 from shared.migrations import run_migrations
 
 if context.config.config_file_name and not context.config.attributes.get("connection"):
-    fileConfig(context.config.config_file_name)
+    fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 
 run_migrations(Base.metadata, MetricsSettings())
