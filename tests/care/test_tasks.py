@@ -13,6 +13,7 @@ from services.care.tasks import triggers
 from services.care.tasks.models import CareTask, TaskTrigger
 from services.care.tasks.rules import SIGNAL_RULES
 from shared.events import EventType, make_event
+from shared.events.roster import ScheduledActivity, SchedulePublished
 from shared.events.signals import SignalRaised
 from tests.care.conftest import T0, mentorship_event
 
@@ -57,8 +58,38 @@ async def test_hard_call_opens_one_urgent_task_for_the_lead(cdb, floor, care_set
     assert task.urgent and task.status == "open"
     assert task.due_at == AT + timedelta(minutes=10)
     assert task.facts["tags"] == ["abusive_customer"]
+    assert task.facts["check_in_by"] == "2026-11-04T00:00:00+00:00"  # no shift known: the day
     assert "care break" in task.suggested_action and "abusive_customer" in task.suggested_action
     assert await care_events(cdb, "care.task.opened") == 1
+
+
+async def test_hard_call_check_in_is_due_by_the_end_of_the_shift(cdb, floor, care_settings):
+    shift = SchedulePublished(
+        schedule_id="s1",
+        agent_id="A1",
+        team_id="T1",
+        day=AT.date(),
+        timezone="UTC",
+        version=1,
+        activities=[
+            ScheduledActivity(
+                kind="work", start=AT - timedelta(hours=2), end=AT + timedelta(hours=1)
+            ),
+            ScheduledActivity(
+                kind="break", start=AT + timedelta(hours=1), end=AT + timedelta(hours=2)
+            ),
+            ScheduledActivity(
+                kind="work", start=AT + timedelta(hours=2), end=AT + timedelta(hours=5)
+            ),
+        ],
+    )
+    await apply_roster_batch(
+        cdb, [make_event(EventType.SCHEDULE_PUBLISHED, shift, source="roster")]
+    )
+    await triggers.apply_signal_batch(cdb, [signal("hard_call", "c")], care_settings)
+    [task] = await tasks_of(cdb)
+    assert task.facts["check_in_by"] == (AT + timedelta(hours=5)).isoformat()
+    assert f"by {(AT + timedelta(hours=5)).isoformat()}" in task.suggested_action
 
 
 async def test_the_same_episode_opens_one_task_however_often_it_arrives(cdb, floor, care_settings):
@@ -263,3 +294,47 @@ async def test_dismiss_and_suppressed_listing(cdb, floor, care_settings, care_cl
     assert item["reason"].startswith("cool-down")
     hidden = await care_client.get("/v1/care/tasks/suppressed", headers=floor.lead("L2", ("T2",)))
     assert hidden.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        (("A1", "agent", ["T1"]), 404),
+        (("A2", "agent", ["T1"]), 404),
+        (("L2", "team_lead", ["T2"]), 404),
+        (("OP", "ops", []), 404),
+        (("QA", "qa", []), 404),
+        (("L1", "team_lead", ["T1"]), 200),
+        (("M", "manager", []), 200),
+        (("AD", "admin", []), 200),
+    ],
+)
+async def test_who_may_close_a_task(cdb, floor, care_settings, care_client, who, status):
+    await triggers.apply_signal_batch(cdb, [signal("long_aux", "x")], care_settings)
+    [task] = await tasks_of(cdb)
+    response = await care_client.post(
+        f"/v1/care/tasks/{task.id}/dismiss",
+        json={"reason": "already handled at the briefing"},
+        headers=floor.headers(*who),
+    )
+    assert response.status_code == status
+    await cdb.refresh(task)
+    assert task.status == ("dismissed" if status == 200 else "open")
+    if status == 200:
+        assert (task.closed_by, task.dismiss_reason) == (who[0], "already handled at the briefing")
+
+
+async def test_team_task_is_for_the_teams_lead(cdb, floor, care_settings, care_client):
+    await triggers.apply_signal_batch(
+        cdb, [signal("team_qa_pattern", "p", facts={"error_category": "greeting"})], care_settings
+    )
+    [task] = await tasks_of(cdb)
+    assert "greeting" in task.suggested_action and "whole team's lesson" in task.suggested_action
+    ok = await care_client.get(f"/v1/care/tasks/{task.id}", headers=floor.lead())
+    assert ok.status_code == 200 and ok.json()["agent_id"] is None
+    other = await care_client.get(f"/v1/care/tasks/{task.id}", headers=floor.lead("L2", ("T2",)))
+    assert other.status_code == 404
+    done = await care_client.post(
+        f"/v1/care/tasks/{task.id}/complete", json={}, headers=floor.lead()
+    )
+    assert done.status_code == 200 and done.json()["status"] == "done"

@@ -96,12 +96,12 @@ def due_at(rule: str, at: datetime, *, shift_end: datetime | None, day_end: date
 def suggested_action(rule: str, name: str, facts: dict[str, Any]) -> str:
     if rule == "hard_call":
         tags = ", ".join(facts.get("tags", [])) or "a hard call"
-        shift_end = facts.get("shift_end")
-        before = f" (their shift ends at {shift_end})" if shift_end else ""
+        by = facts.get("check_in_by")
         return (
             f"{name} just had a hard call ({tags}). Offer a care break now — a few minutes "
             f"away from the queue to let the emotion settle — and check in with them before "
-            f"their shift ends{before}. Listen first; this is not a performance talk."
+            f"their shift ends{f' (by {by})' if by else ''}. Listen first; this is not a "
+            "performance talk."
         )
     if rule == "hard_call_streak":
         return (

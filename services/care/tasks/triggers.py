@@ -157,9 +157,9 @@ async def trigger(
         await session.flush()
         return record
     if rule == "hard_call" and agent_id is not None:
-        shift = await _shift_end(session, settings, agent_id, at)
-        if shift is not None:
-            facts = {**facts, "shift_end": shift.isoformat()}
+        # the second step of the task: a check-in before the shift ends (else the day)
+        shift_end = await _shift_end(session, settings, agent_id, at)
+        facts = {**facts, "check_in_by": (shift_end or _day_end(settings, at)).isoformat()}
     opens_at = decision.available_at or at
     task = CareTask(
         rule=rule,
