@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -48,6 +49,10 @@ class PeriodicSpec:
     job: Job
 
 
+Resource = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+"""A client the service opens in its lifespan (e.g. the gateway's upstream pool)."""
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -59,6 +64,9 @@ class ServiceSpec:
     inbox_model: type[InboxMixin] | None = None
     consumers: Sequence[ConsumerSpec] = ()
     periodic: Sequence[PeriodicSpec] = ()
+    resources: Sequence[Resource] = ()
+    uses_broker: bool = False
+    """Whether ``/readyz`` checks the broker (implied by an outbox or consumers)."""
 
 
 def libpq_dsn(sqlalchemy_url: str) -> str:
@@ -119,13 +127,18 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             )
         app.state.outbox_relay = next((b for b in background if isinstance(b, OutboxRelay)), None)
         app.state.consumers = [b for b in background if isinstance(b, InboxConsumer)]
-        for worker in background:
-            await worker.start()
         try:
-            yield
+            async with contextlib.AsyncExitStack() as resources:
+                for resource in spec.resources:
+                    await resources.enter_async_context(resource(app))
+                for worker in background:
+                    await worker.start()
+                try:
+                    yield
+                finally:
+                    for worker in reversed(background):
+                        await worker.stop()
         finally:
-            for worker in reversed(background):
-                await worker.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -136,7 +149,9 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=spec.name)
-    app.include_router(health_router(uses_broker=bool(spec.outbox_model or spec.consumers)))
+    app.include_router(
+        health_router(uses_broker=spec.uses_broker or bool(spec.outbox_model or spec.consumers))
+    )
     for router in spec.routers:
         app.include_router(router)
     return app

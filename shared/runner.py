@@ -188,6 +188,13 @@ class Runner:
         env.setdefault("LOG_JSON", "false")
         for service in self.services:
             env[f"{service.env_prefix}PORT"] = str(self.port_of(service))
+        for upstream in self.services:  # where the gateway finds the services behind it
+            if upstream.name != "gateway":
+                env.setdefault(
+                    f"GATEWAY_{upstream.name.upper()}_URL",
+                    f"http://127.0.0.1:{self.port_of(upstream)}",
+                )
+        for service in self.services:
             if not service.alembic_ini.exists():
                 continue  # a service without a database of its own
             url_var = f"{service.env_prefix}DATABASE_URL"
@@ -276,7 +283,10 @@ class Runner:
             base = f"http://127.0.0.1:{self.port_of(service)}"
             lines.append(f"  {service.name:<9} {base:<24} {base}/docs")
         if self.has("roster"):
-            roster = next(s for s in self.services if s.name == "roster")
+            door = next(
+                (s for s in self.services if s.name == "gateway"),
+                next(s for s in self.services if s.name == "roster"),
+            )
             body = {"employee_no": admin_employee_no(), "password": DEFAULT_ADMIN_PASSWORD}
             data = f"'{json.dumps(body)}'"
             if "ADMIN_PASSWORD" in os.environ:  # the shell fills it in; the runner never echoes it
@@ -287,7 +297,7 @@ class Runner:
                 f"  admin: {admin_employee_no()} / {admin_password_shown()}",
                 "",
                 "  get a token:",
-                f"    curl -s -X POST http://127.0.0.1:{self.port_of(roster)}/v1/auth/token \\",
+                f"    curl -s -X POST http://127.0.0.1:{self.port_of(door)}/v1/auth/token \\",
                 f"      -H 'content-type: application/json' -d {data}",
             ]
             if demo:

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    """Gateway settings: fields read ``GATEWAY_<NAME>``; shared ones fall back to ``<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    port: int = 8000
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/gateway"
+    # the services behind the door
+    roster_url: str = "http://127.0.0.1:8001"
+    metrics_url: str = "http://127.0.0.1:8002"
+    care_url: str = "http://127.0.0.1:8003"
+    upstream_connect_timeout_s: float = 1.0
+    upstream_timeout_s: float = 10.0
+    upstream_read_retries: int = 2
+    """Extra attempts for idempotent reads (GET/HEAD) when a service cannot be reached."""
+    upstream_max_connections: int = 200
+    upstream_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    """``aiohttp`` (httpx-aiohttp) or ``httpx`` (httpx's own transport)."""
+    # aggregations
+    part_timeout_s: float = 2.0
+    """How long one part of an overview or dashboard may take before it is marked unavailable."""
+    # edge
+    max_body_bytes: int = 1_048_576

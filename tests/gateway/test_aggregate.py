@@ -1,0 +1,120 @@
+"""Overview and dashboard: parts fetched concurrently, each only if the caller may see it,
+and a slow service marked unavailable instead of holding the rest back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import httpx
+
+from services.care.tasks import triggers
+from shared.events import EventType, make_event
+from shared.events.signals import SignalRaised
+
+
+async def hard_call(stack) -> None:
+    signal = SignalRaised(
+        kind="hard_call",
+        episode="call-1",
+        agent_id="A1",
+        team_id="T1",
+        detected_at=datetime.now(UTC),
+        facts={"tags": ["abusive_customer"]},
+    )
+    await triggers.apply_signal_batch(
+        stack.sessions["care"],
+        [make_event(EventType.SIGNAL_RAISED, signal, source="metrics")],
+        stack.settings["care"],
+    )
+
+
+async def test_overview_for_the_agents_lead(stack, gateway_client):
+    await hard_call(stack)
+    async with gateway_client() as client:
+        response = await client.get(
+            "/v1/people/A1/overview", headers=stack.headers("L1", "team_lead", ["T1"])
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["parts"] == {
+        "profile": "ok",
+        "kpis_today": "ok",
+        "realtime": "ok",
+        "open_care_tasks": "ok",
+        "last_checkin": "ok",
+        "risk": "ok",
+    }
+    assert body["profile"]["id"] == "A1"
+    assert [t["rule"] for t in body["open_care_tasks"]] == ["hard_call"]
+    assert body["last_checkin"] is None
+    assert body["risk"]["agent_id"] == "A1" and 0 <= body["risk"]["score"] <= 100
+    assert "logged_in_s" in body["kpis_today"]
+
+
+async def test_overview_shows_each_part_only_to_who_may_see_it(stack, gateway_client):
+    await hard_call(stack)
+    async with gateway_client() as client:
+        own = (
+            await client.get("/v1/people/A1/overview", headers=stack.headers("A1", "agent", ["T1"]))
+        ).json()
+        ops = (
+            await client.get("/v1/people/A1/overview", headers=stack.headers("OP", "ops"))
+        ).json()
+        stranger = await client.get(
+            "/v1/people/A1/overview", headers=stack.headers("B1", "agent", ["T2"])
+        )
+    # the agent: own profile, figures and check-ins; tasks and risk are the lead's tools
+    assert own["parts"]["profile"] == own["parts"]["kpis_today"] == "ok"
+    assert own["parts"]["open_care_tasks"] == own["parts"]["risk"] == "hidden"
+    assert own["open_care_tasks"] is None and own["risk"] is None
+    # ops: figures yes, care never
+    assert ops["parts"]["kpis_today"] == "ok"
+    assert {ops["parts"][p] for p in ("open_care_tasks", "last_checkin", "risk")} == {"hidden"}
+    assert stranger.status_code == 404
+
+
+class Slow(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport, delay_s: float) -> None:
+        self.inner, self.delay_s = inner, delay_s
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_slow_service_does_not_hold_the_rest(stack, gateway_client):
+    slow_metrics = lambda service, t: Slow(t, 5.0) if service == "metrics" else t  # noqa: E731
+    async with gateway_client(slow_metrics, part_timeout_s=0.3) as client:
+        started = time.monotonic()
+        response = await client.get("/v1/teams/T1/dashboard", headers=stack.headers("M", "manager"))
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    body = response.json()
+    assert body["parts"]["kpis_today"] == body["parts"]["agent_states"] == "unavailable"
+    assert body["parts"]["team"] == body["parts"]["care_balance"] == "ok"
+    assert body["care_balance"]["agents"] == 4
+    assert elapsed < 2.0
+
+
+async def test_dashboard_for_the_lead_and_refused_elsewhere(stack, gateway_client):
+    """Ops see the team (the directory) and its figures, never its care data."""
+    await hard_call(stack)
+    async with gateway_client() as client:
+        lead = await client.get(
+            "/v1/teams/T1/dashboard", headers=stack.headers("L1", "team_lead", ["T1"])
+        )
+        other = await client.get(
+            "/v1/teams/T1/dashboard", headers=stack.headers("L2", "team_lead", ["T2"])
+        )
+        ops = (
+            await client.get("/v1/teams/T1/dashboard", headers=stack.headers("OP", "ops"))
+        ).json()
+    assert lead.status_code == 200
+    body = lead.json()
+    assert set(body["parts"].values()) == {"ok"}
+    assert body["team"]["id"] == "T1" and len(body["open_care_tasks"]) == 1
+    assert other.status_code == 404  # another team's lead may not see the team at all
+    assert ops["parts"]["team"] == ops["parts"]["kpis_today"] == "ok"
+    assert ops["parts"]["care_balance"] == ops["parts"]["open_care_tasks"] == "hidden"
