@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.gateway import openapi
+from services.gateway import edge, openapi
 from services.gateway.aggregate.router import router as aggregate_router
 from services.gateway.proxy.router import router as proxy_router
 from services.gateway.settings import GatewaySettings
@@ -29,4 +29,5 @@ def create_app(
         )
     )
     openapi.install(app)
+    edge.install(app, settings)
     return app

@@ -30,3 +30,14 @@ class GatewaySettings(ServiceSettings):
     """How long one part of an overview or dashboard may take before it is marked unavailable."""
     # edge
     max_body_bytes: int = 1_048_576
+    cors_origins: list[str] = []
+    """Web origins allowed to call the API from a browser, e.g. ["https://app.example.com"]."""
+    hsts: bool = False
+    """Send Strict-Transport-Security (when clients reach the gateway over TLS)."""
+    rate_limit_user_per_minute: float = 600
+    rate_limit_user_burst: int = 100
+    rate_limit_api_key_per_minute: float = 1200
+    rate_limit_api_key_burst: int = 200
+    rate_limit_anonymous_per_minute: float = 30
+    """Requests without a valid credential (sign-in attempts included), per client address."""
+    rate_limit_anonymous_burst: int = 10

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from services.gateway.aggregate import service
 from services.gateway.aggregate.schemas import PersonOverview, TeamDashboard
-from shared.auth import CurrentUser
+from services.gateway.door import User
 
 router = APIRouter(tags=["aggregations"])
 
@@ -26,7 +26,7 @@ def _fetcher(request: Request) -> service.Fetcher:
     "/v1/people/{person_id}/overview",
     summary="Profile, today's KPIs, current state, open care tasks, last check-in, risk",
 )
-async def person_overview(person_id: str, request: Request, user: CurrentUser) -> PersonOverview:
+async def person_overview(person_id: str, request: Request, user: User) -> PersonOverview:
     body = await service.person_overview(
         _fetcher(request),
         user.id,
@@ -41,7 +41,7 @@ async def person_overview(person_id: str, request: Request, user: CurrentUser) -
     "/v1/teams/{team_id}/dashboard",
     summary="Team KPIs today, agent states, care balance summary, open care tasks",
 )
-async def team_dashboard(team_id: str, request: Request, user: CurrentUser) -> TeamDashboard:
+async def team_dashboard(team_id: str, request: Request, user: User) -> TeamDashboard:
     body = await service.team_dashboard(
         _fetcher(request), team_id, request.app.state.settings.center_timezone, datetime.now(UTC)
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from services.gateway.door import authenticate, limit_anonymous
 from services.gateway.proxy.forwarding import forward
 from services.gateway.upstreams import owner_of
-from shared.errors import NotFound, Unauthorized
+from shared.errors import NotFound
 
 router = APIRouter()
 
@@ -25,15 +26,8 @@ async def proxy(path: str, request: Request) -> Response:
     service = owner_of(full_path)
     if service is None:
         raise NotFound(f"No such path: {full_path}.")
-    if (request.method, full_path) not in PUBLIC:
+    if (request.method, full_path) in PUBLIC:
+        limit_anonymous(request)
+    else:
         await authenticate(request)
     return await forward(request, service, full_path)
-
-
-async def authenticate(request: Request) -> None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("A bearer token is required.")
-    principal = await request.app.state.token_verifier.verify(token.strip())
-    request.state.principal_id = principal.id
