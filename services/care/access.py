@@ -16,6 +16,14 @@ from services.care.directory.models import Person
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 
+RECORD_READERS = frozenset({Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN})
+"""Ops, QA and trainers never read care records, not even records about themselves."""
+
+
+def check_record_reader(principal: Principal) -> None:
+    if principal.role not in RECORD_READERS:
+        raise NotFound("Care records are for the agent, their team leads and managers.")
+
 
 def can_read(principal: Principal, agent_id: str, team_id: str | None) -> bool:
     return principal.sees_everything or principal.id == agent_id or principal.leads(team_id)

@@ -231,3 +231,28 @@ async def test_care_break_is_announced_for_metrics(care_client, floor, cdb, care
         )
     ]
     assert created and all("summary" not in e["data"] for e in created)
+
+
+async def test_ops_and_qa_never_read_care_records_even_about_themselves(care_client, floor, cdb):
+    from services.care.records.models import CareRecord
+
+    for who in ("OP", "QA"):
+        cdb.add(
+            CareRecord(
+                id=f"r-{who}",
+                agent_id=who,
+                author_id="M",
+                kind="recognition",
+                category="career",
+                occurred_at=NOW - timedelta(days=1),
+                summary="Thanks for covering the night",
+            )
+        )
+    await cdb.flush()
+    for who, role in (("OP", "ops"), ("QA", "qa")):
+        headers = floor.role(who, role)
+        assert (
+            await care_client.get(f"/v1/care/records/r-{who}", headers=headers)
+        ).status_code == 404
+        listing = await care_client.get(f"/v1/care/records?agent_id={who}", headers=headers)
+        assert listing.status_code == 404

@@ -55,6 +55,7 @@ def to_read(principal: Principal, record: CareRecord, team_id: str | None) -> Re
 
 
 async def get_visible(session: AsyncSession, principal: Principal, record_id: str) -> RecordRead:
+    access.check_record_reader(principal)
     record = await session.get(CareRecord, record_id)
     if record is not None:
         person = await session.get(Person, record.agent_id)
@@ -73,6 +74,7 @@ async def list_visible(
     kind: str | None,
     category: str | None,
 ) -> tuple[list[RecordRead], str | None]:
+    access.check_record_reader(principal)
     query = select(CareRecord, Person.team_id).outerjoin(Person, Person.id == CareRecord.agent_id)
     if agent_id is not None:
         await access.readable_agent(session, principal, agent_id)
