@@ -49,6 +49,7 @@ PEOPLE = [
     ("AD", "admin", None),
     ("OP", "ops", None),
     ("QA", "qa", None),
+    ("TR", "trainer", None),
     ("A1", "agent", "T1"),
     ("A2", "agent", "T1"),
     ("A3", "agent", "T1"),

@@ -79,9 +79,14 @@ async def create(
 async def history(
     session: AsyncSession, principal: Principal, agent_id: str, page: PageParams
 ) -> tuple[list[Assessment], str | None]:
-    """An agent's assessments, newest first, for the lead of their current team and above."""
+    """An agent's assessments, newest first, for the lead of their current team and above —
+    never for the assessed person themselves."""
     person = await session.get(Person, agent_id)
-    if person is None or not (principal.sees_everything or principal.leads(person.team_id)):
+    if (
+        person is None
+        or principal.id == agent_id
+        or not (principal.sees_everything or principal.leads(person.team_id))
+    ):
         raise NotFound(f"No care data for person {agent_id}.")
     rows = await repository.history(session, person.id, after=_after(page), limit=page.limit)
     return page.page(rows, key=lambda a: [a.assessed_at.isoformat(), a.id])
