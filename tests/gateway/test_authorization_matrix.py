@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from services.care.checkins.models import CheckIn
 from services.care.records.models import CareRecord
 from services.care.tasks.models import CareTask
@@ -298,5 +296,6 @@ def check(mismatches: list[str], role, name, relation, allowed: str, response) -
         )
     if not ok:
         mismatches.append(
-            f"{role:9} {name:13} {relation:10} expected {allowed}: {response.status_code} {response.text[:120]}"
+            f"{role:9} {name:13} {relation:10} expected {allowed}: "
+            f"{response.status_code} {response.text[:120]}"
         )

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from services.metrics.domain.timeline import (
     OpenContact,
     sort_key,
 )
+from services.metrics.ingest.bulk import insert_rows
 from services.metrics.ingest.models import (
     AgentAnswer,
     AgentContact,
@@ -75,11 +77,11 @@ async def store_events(session: AsyncSession, events: list[CloudEvent]) -> None:
             "agent_id": getattr(e.data, "agent_id", None),
             "call_id": getattr(e.data, "call_id", None),
             "queue_id": getattr(e.data, "queue_id", None),
-            "envelope": e.model_dump(mode="json"),
+            "envelope": e.model_dump_json(),
         }
         for e in events
     ]
-    await session.execute(insert(CtiEvent.__table__).on_conflict_do_nothing(), rows)
+    await session.execute(insert_rows(CtiEvent.__table__, rows).on_conflict_do_nothing())
 
 
 async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> None:
@@ -110,7 +112,7 @@ async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> N
             call["outcome_us"], call["outcome_event_id"] = at, event.id
     if not calls:
         return
-    stmt = insert(QueueCall.__table__)
+    stmt = insert_rows(QueueCall.__table__, list(calls.values()))
     new, old = stmt.excluded, QueueCall.__table__.c
     earlier_outcome = and_(
         new.outcome_us.is_not(None),
@@ -132,8 +134,7 @@ async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> N
                     (earlier_outcome, new.outcome_event_id), else_=old.outcome_event_id
                 ),
             },
-        ),
-        list(calls.values()),
+        )
     )
 
 
@@ -248,7 +249,7 @@ class Outputs:
             self.snapshots.append(
                 {
                     "agent_id": agent_id,
-                    "state": dump_state(state),
+                    "state": orjson.dumps(dump_state(state)).decode(),
                     "last_time_us": state.last_event[0],
                     "last_order": state.last_event[1],
                     "last_event_id": state.last_event[2],
@@ -257,17 +258,17 @@ class Outputs:
 
     async def write(self, session: AsyncSession) -> None:
         if self.segments:
-            await session.execute(insert(AgentSegment.__table__), self.segments)
+            await session.execute(insert_rows(AgentSegment.__table__, self.segments))
         if self.contacts:
             await session.execute(
-                insert(AgentContact.__table__).on_conflict_do_nothing(), self.contacts
+                insert_rows(AgentContact.__table__, self.contacts).on_conflict_do_nothing()
             )
         if self.answers:
             await session.execute(
-                insert(AgentAnswer.__table__).on_conflict_do_nothing(), self.answers
+                insert_rows(AgentAnswer.__table__, self.answers).on_conflict_do_nothing()
             )
         if self.snapshots:
-            stmt = insert(AgentSnapshot.__table__)
+            stmt = insert_rows(AgentSnapshot.__table__, self.snapshots)
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["agent_id"],
@@ -276,8 +277,7 @@ class Outputs:
                         for name in ("state", "last_time_us", "last_order", "last_event_id")
                     }
                     | {"updated_at": func.now()},
-                ),
-                self.snapshots,
+                )
             )
 
 
