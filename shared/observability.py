@@ -60,13 +60,17 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     # uvicorn's own access log would duplicate ours (and print query strings).
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request URL, query string included, at INFO
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:
     """Assigns or propagates ``X-Request-ID``, binds it to logs and writes one access log line.
 
-    The access log records method, route template, status and duration; never headers, bodies
-    or query strings, which may carry secrets.
+    The access log records method, route template, path, status and duration; never headers,
+    bodies or query strings, which may carry secrets. (Paths hold resource ids, never secrets:
+    the gateway forwards everything through one catch-all route, so its template alone would
+    not say what was called.)
     """
 
     def __init__(self, app: ASGIApp, *, service: str) -> None:
@@ -105,8 +109,10 @@ class RequestContextMiddleware:
             if template not in ("/healthz", "/readyz", "/metrics"):
                 self.log.info(
                     "request",
+                    service=self.service,
                     method=method,
                     route=template,
+                    path=scope["path"],
                     status=status,
                     duration_ms=round(elapsed * 1000, 2),
                 )
