@@ -1,0 +1,39 @@
+"""Server-Sent Events framing (the WHATWG ``text/event-stream`` format) and the per-client writer
+loop. Pure asyncio: no web framework here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from services.gateway.stream.hub import Subscription
+
+HEARTBEAT = b": heartbeat\n\n"
+"""A comment line: keeps proxies from timing the connection out; EventSource ignores it."""
+
+
+def frame(kind: str, data: Mapping[str, Any], event_id: str | None = None) -> bytes:
+    """One event. orjson writes no newlines, so the payload fits on one ``data:`` line."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\n".encode() + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def retry_hint(retry_ms: int) -> bytes:
+    return f"retry: {retry_ms}\n\n".encode()
+
+
+async def render(
+    subscription: Subscription, *, heartbeat_s: float, retry_ms: int
+) -> AsyncIterator[bytes]:
+    """The bytes of one client's stream: the retry hint, then its events as they come (several
+    at once when it fell behind), a heartbeat whenever ``heartbeat_s`` passes without one, until
+    its subscription ends."""
+    yield retry_hint(retry_ms)
+    while True:
+        events = await subscription.wait(heartbeat_s)
+        if events is None:
+            return
+        yield b"".join(event.frame for event in events) if events else HEARTBEAT
