@@ -1,8 +1,8 @@
 """RFC 9457 problem details: every error a service returns is ``application/problem+json``.
 
 Domain code raises a :class:`Problem` subclass; one handler renders it. Validation errors from
-FastAPI become 422 problems listing each bad field; anything unexpected becomes a 500 problem
-without a stack trace.
+FastAPI become 422 problems listing each bad field; text PostgreSQL cannot store (U+0000) is a
+422 too; anything unexpected becomes a 500 problem without a stack trace.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -136,6 +137,17 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+"""PostgreSQL's SQLSTATEs for a NUL character in text (``invalid byte sequence``) and in JSON
+(``unsupported Unicode escape sequence``): any string field, id or query value may carry one, and
+it is the client's input that cannot be stored, not a fault of the service."""
+
+
+def _unexpected_response(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", path=request.url.path)
+    return problem_response(Problem("An unexpected error occurred."), request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
@@ -153,7 +165,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem = cls(str(exc.detail) if exc.detail else None) if cls else HttpProblem(exc)
         return problem_response(problem, request, headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if getattr(exc.orig, "sqlstate", None) in UNSTORABLE_TEXT:
+            detail = "Text may not contain the NUL character (U+0000)."
+            return problem_response(ValidationFailed(detail), request)
+        return _unexpected_response(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", path=request.url.path)
-        return problem_response(Problem("An unexpected error occurred."), request)
+        return _unexpected_response(request, exc)

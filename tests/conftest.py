@@ -155,7 +155,8 @@ def wire_app(app: FastAPI, settings: ServiceSettings, engine: AsyncEngine, sessi
         try:
             yield session
         except BaseException:
-            if savepoint.is_active:
+            # a failed flush leaves the savepoint inactive but open: roll it back all the same
+            if savepoint.is_active or session.in_nested_transaction():
                 await savepoint.rollback()
             raise
         else:

@@ -371,3 +371,13 @@ def test_window_start_is_local_midnight_across_a_dst_change() -> None:
     start = trend.window_start(now, 2, "America/New_York")
     assert start.astimezone(UTC) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
     assert trend.window_start(now, 1, "UTC") == datetime(2026, 11, 2, tzinfo=UTC)
+
+
+async def test_a_nul_character_in_text_is_refused_not_a_crash(care_client, floor, cdb) -> None:
+    """Found by fuzzing the gateway: PostgreSQL cannot store U+0000, and that was a 500."""
+    body = {"mood": 3, "stress": 3, "note": "fine\u0000really"}
+    resp = await care_client.post(URL, json=body, headers=floor.agent("A1"))
+    assert resp.status_code == 422
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert "NUL" in resp.json()["detail"]
+    assert await cdb.scalar(select(func.count()).select_from(CheckIn)) == 0

@@ -338,3 +338,12 @@ async def test_team_task_is_for_the_teams_lead(cdb, floor, care_settings, care_c
         f"/v1/care/tasks/{task.id}/complete", json={}, headers=floor.lead()
     )
     assert done.status_code == 200 and done.json()["status"] == "done"
+
+
+async def test_a_nul_character_in_an_id_or_filter_is_refused_not_a_crash(care_client, floor):
+    """Found by fuzzing the gateway: ids and filters reach PostgreSQL, which refuses U+0000."""
+    lead = floor.lead()
+    for path in ("/v1/care/tasks/%00", "/v1/care/tasks/suppressed?agent_id=%00"):
+        resp = await care_client.get(path, headers=lead)
+        assert resp.status_code == 422, (path, resp.text)
+        assert resp.headers["content-type"] == "application/problem+json"

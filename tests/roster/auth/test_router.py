@@ -71,6 +71,13 @@ async def test_wrong_password_and_unknown_account_look_the_same(client, lead_wit
     assert wrong.headers["content-type"] == "application/problem+json"
 
 
+async def test_a_nul_character_in_the_employee_number_is_refused_not_a_crash(client) -> None:
+    """Found by fuzzing the gateway: PostgreSQL cannot compare with U+0000, and that was a 500."""
+    response = await sign_in(client, "L9\u0000", "not the password")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 async def test_no_password_set_and_departed_cannot_sign_in(client, factory) -> None:
     await factory.person(employee_no="NOPW")
     assert (await sign_in(client, "NOPW", PASSWORD)).status_code == 401
