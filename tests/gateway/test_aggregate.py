@@ -118,3 +118,13 @@ async def test_dashboard_for_the_lead_and_refused_elsewhere(stack, gateway_clien
     assert other.status_code == 404  # another team's lead may not see the team at all
     assert ops["parts"]["team"] == ops["parts"]["kpis_today"] == "ok"
     assert ops["parts"]["care_balance"] == ops["parts"]["open_care_tasks"] == "hidden"
+
+
+async def test_ids_with_any_characters_are_a_404_not_an_error(stack, gateway_client):
+    """Found by fuzzing: the parts' upstream URLs were built from the raw id (500)."""
+    manager = stack.headers("M", "manager")
+    async with gateway_client() as client:
+        for path in ("/v1/people/%1F/overview", "/v1/teams/a%2Fb%20c/dashboard"):
+            response = await client.get(path, headers=manager)
+            assert response.status_code == 404, (path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")

@@ -79,3 +79,13 @@ async def test_bodies_past_the_limit_are_refused(stack, gateway_client):
         )
         assert response.status_code == 413
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_ids_with_any_characters_are_forwarded_encoded(stack, gateway_client):
+    """Found by fuzzing: a control character in a path id made an invalid upstream URL (500)."""
+    manager = stack.headers("M", "manager")
+    async with gateway_client() as client:
+        for path in ("/v1/people/%1F", "/v1/teams/a%20b", "/v1/care/tasks/%25%00", "/v1/people/é"):
+            response = await client.get(path, headers=manager)
+            assert response.status_code in (404, 422), (path, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")

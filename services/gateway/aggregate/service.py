@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from services.gateway.upstreams import Upstreams
@@ -55,6 +56,11 @@ class Fetcher:
         return Part("ok", pick(response.json()))
 
 
+def segment(value: str) -> str:
+    """An id as one path segment of an upstream URL, whatever characters it holds."""
+    return quote(value, safe="")
+
+
 def today(timezone: str, now: datetime) -> tuple[str, str]:
     zone = ZoneInfo(timezone)
     start = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
@@ -77,8 +83,10 @@ async def person_overview(
     start, end = today(timezone, now)
     day = {"start": start, "end": end, "granularity": "day"}
     profile, kpis, tasks, checkins = await asyncio.gather(
-        fetch.part("roster", f"/v1/people/{person_id}"),
-        fetch.part("metrics", f"/v1/metrics/agents/{person_id}", day, lambda b: b["total"]),
+        fetch.part("roster", f"/v1/people/{segment(person_id)}"),
+        fetch.part(
+            "metrics", f"/v1/metrics/agents/{segment(person_id)}", day, lambda b: b["total"]
+        ),
         fetch.part(
             "care",
             "/v1/care/tasks",
@@ -130,10 +138,10 @@ async def team_dashboard(
 ) -> dict[str, Any]:
     start, end = today(timezone, now)
     team, kpis, states, balance, tasks = await asyncio.gather(
-        fetch.part("roster", f"/v1/teams/{team_id}"),
+        fetch.part("roster", f"/v1/teams/{segment(team_id)}"),
         fetch.part(
             "metrics",
-            f"/v1/metrics/teams/{team_id}",
+            f"/v1/metrics/teams/{segment(team_id)}",
             {"start": start, "end": end, "granularity": "day"},
             lambda b: b["total"],
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request, Response
 
 from services.gateway.upstreams import Upstreams
@@ -45,6 +47,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 async def forward(request: Request, service: str, path: str) -> Response:
+    """``path`` is the decoded request path; it is percent-encoded again on the way out (a
+    control character or space in an id is the service's 404 to give, not an invalid URL)."""
     upstreams: Upstreams = request.app.state.upstreams
     body = await read_body(request, request.app.state.settings.max_body_bytes)
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
@@ -56,7 +60,7 @@ async def forward(request: Request, service: str, path: str) -> Response:
         upstreams.build(
             service,
             request.method,
-            path,
+            quote(path),
             params=request.query_params.multi_items(),
             headers=headers,
             content=body or None,
