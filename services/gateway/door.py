@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.auth import Principal
 from shared.errors import Unauthorized
@@ -34,5 +35,16 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-User = Annotated[Principal, Depends(authenticate)]
+bearer = HTTPBearer(auto_error=False, description="JWT access token from POST /v1/auth/token")
+"""The services' scheme, so the gateway's own paths are documented as secured alike."""
+
+
+async def authenticated_user(
+    request: Request,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    return await authenticate(request)
+
+
+User = Annotated[Principal, Depends(authenticated_user)]
 """A verified, rate-limited caller."""

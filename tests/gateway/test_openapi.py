@@ -32,7 +32,7 @@ async def test_the_gateway_document_covers_every_public_path(stack, gateway_clie
             assert path in paths, path
             assert set(item) <= set(paths[path]), path  # every method
     for own in ("/v1/people/{person_id}/overview", "/v1/teams/{team_id}/dashboard"):
-        assert own in paths
+        assert paths[own]["get"]["security"] == [{"HTTPBearer": []}], own
     schemas = document["components"]["schemas"]
     for ref in refs(document):
         assert ref.startswith("#/components/schemas/") and ref.split("/")[-1] in schemas, ref
