@@ -9,6 +9,8 @@ from services.gateway import edge, openapi
 from services.gateway.aggregate.router import router as aggregate_router
 from services.gateway.proxy.router import router as proxy_router
 from services.gateway.settings import GatewaySettings
+from services.gateway.stream.live import stream_resource
+from services.gateway.stream.router import router as stream_router
 from services.gateway.upstreams import TransportFactory, upstreams_resource
 from shared.app import ServiceSpec, create_service_app
 
@@ -24,8 +26,8 @@ def create_app(
             name="gateway",
             settings=settings,
             description=__doc__ or "",
-            routers=[aggregate_router, proxy_router],
-            resources=[upstreams_resource(settings, transport)],
+            routers=[aggregate_router, stream_router, proxy_router],
+            resources=[upstreams_resource(settings, transport), stream_resource(settings)],
         )
     )
     openapi.install(app)

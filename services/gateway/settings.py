@@ -41,3 +41,15 @@ class GatewaySettings(ServiceSettings):
     rate_limit_anonymous_per_minute: float = 30
     """Requests without a valid credential (sign-in attempts included), per client address."""
     rate_limit_anonymous_burst: int = 10
+    # live stream (GET /v1/stream)
+    stream_poll_interval_s: float = 1.0
+    """How often metrics' real-time agents and queues are read while anyone is connected."""
+    stream_heartbeat_s: float = 15.0
+    stream_buffer_size: int = 1000
+    """Recent events kept for clients resuming with Last-Event-ID."""
+    stream_client_queue_size: int = 200
+    """Events a client may fall behind by before it is dropped."""
+    stream_retry_ms: int = 3000
+    """The reconnect delay suggested to EventSource."""
+    stream_send_timeout_s: float = 10.0
+    """A client that does not take a write within this long is disconnected."""

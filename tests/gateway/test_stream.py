@@ -4,17 +4,45 @@ then the whole gateway in front of the real services, with the real broker for c
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import orjson
 import pytest
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from sqlalchemy import select
 
+from services.care.db import OutboxMessage
+from services.care.tasks import triggers
+from services.gateway.app import create_app as create_gateway
 from services.gateway.stream.changes import queue_changed, queue_snapshot
 from services.gateway.stream.hub import Hub
 from services.gateway.stream.schemas import QueueFigures
 from services.gateway.stream.sse import HEARTBEAT, render
 from services.gateway.stream.visibility import Audience, Kind, may_see
+from services.metrics.ingest.service import apply_cti_batch
 from shared.auth import Principal, Role
+from shared.embedded import free_port
+from shared.events import CloudEvent, EventType, make_event
+from shared.events.cti import (
+    AgentLoggedIn,
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+)
+from shared.events.signals import SignalRaised
+from tests.conftest import wire_app
+from tests.gateway.conftest import in_process
 
 # --- who sees what ---------------------------------------------------------------------------
 
@@ -243,3 +271,494 @@ def test_a_queue_whose_oldest_call_just_waits_longer_has_not_changed():
     )
     assert queue_changed(before, queue_snapshot(figures(calls_waiting=0, longest_wait_s=None), T))
     assert queue_changed(None, before)
+
+
+# --- the whole gateway, in front of the real services --------------------------------------------
+
+
+class TakingTurns(httpx.AsyncBaseTransport):
+    """Metrics' test app shares one rolled-back session with the test: the poller's requests
+    and the test's own writes into that session take turns."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, turn: asyncio.Lock) -> None:
+        self.inner = inner
+        self.turn = turn
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        async with self.turn:
+            return await self.inner.handle_async_request(request)
+
+
+@dataclass
+class Floor:
+    """The gateway app with its stream running, and a way to change the floor in metrics."""
+
+    app: FastAPI
+    stack: Any
+    turn: asyncio.Lock
+    clock: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def hub(self) -> Hub:
+        return self.app.state.stream.hub
+
+    async def cti(self, *events: CloudEvent) -> None:
+        """Apply CTI events through the real metrics pipeline, as its consumer would."""
+        async with self.turn:
+            session = self.stack.sessions["metrics"]
+            await apply_cti_batch(session, list(events))
+            await session.flush()
+
+    def event(self, type_: EventType, data: Any) -> CloudEvent:
+        """An event a little after the previous one (metrics orders by event time)."""
+        at = START + timedelta(seconds=next(self.clock))
+        return make_event(type_, data, source="pbx-test", time=at)
+
+    def headers(self, who: str, role: str, *teams: str) -> dict[str, str]:
+        return self.stack.headers(who, role, list(teams))
+
+    def token(self, who: str, role: str, *teams: str) -> str:
+        return self.headers(who, role, *teams)["Authorization"].split()[1]
+
+
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+
+
+@asynccontextmanager
+async def running_gateway(stack, stack_engines, **overrides: Any) -> AsyncIterator[Floor]:
+    settings = stack.settings["gateway"].model_copy(
+        update={"stream_poll_interval_s": 0.05, "stream_heartbeat_s": 0.2} | overrides
+    )
+    turn = asyncio.Lock()
+    app = create_gateway(
+        settings,
+        transport=in_process(stack, lambda s, t: TakingTurns(t, turn) if s == "metrics" else t),
+    )
+    wire_app(app, settings, stack_engines["gateway"], stack.sessions["gateway"])
+    async with app.router.lifespan_context(app):
+        yield Floor(app=app, stack=stack, turn=turn)
+
+
+@pytest.fixture
+async def floor(stack, stack_engines) -> AsyncIterator[Floor]:
+    async with running_gateway(stack, stack_engines) as running:
+        yield running
+
+
+@dataclass
+class Frame:
+    kind: str
+    id: str | None = None
+    data: Any = None
+
+
+def parse(block: bytes) -> Frame:
+    text = block.decode()
+    if text.startswith(":"):
+        return Frame("heartbeat" if text == ": heartbeat" else "comment")
+    fields = dict(line.split(": ", 1) for line in text.split("\n"))
+    if "retry" in fields:
+        return Frame("retry", data=int(fields["retry"]))
+    return Frame(fields["event"], fields.get("id"), orjson.loads(fields["data"]))
+
+
+class StreamClient:
+    """A client of ``GET /v1/stream`` driving the ASGI app directly (httpx's ASGITransport
+    would wait for the end of an endless body). Leaving the block disconnects."""
+
+    def __init__(self, app: FastAPI, headers: dict[str, str], query: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.query = urlencode(query).encode()
+        self.started: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+        self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.buffer = b""
+        self.asked = False
+        self.gone = asyncio.Event()
+
+    async def receive(self) -> dict:
+        if not self.asked:
+            self.asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.started.set_result(message)
+        elif message["type"] == "http.response.body":
+            self.chunks.put_nowait(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.chunks.put_nowait(None)
+
+    async def __aenter__(self) -> StreamClient:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/v1/stream",
+            "raw_path": b"/v1/stream",
+            "root_path": "",
+            "query_string": self.query,
+            "headers": [(b"host", b"gateway"), *self.headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("gateway", 80),
+        }
+        self.task = asyncio.create_task(self.app(scope, self.receive, self.send))
+        start = await asyncio.wait_for(self.started, 5)
+        self.status = start["status"]
+        self.response_headers = {k.decode(): v.decode() for k, v in start["headers"]}
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.gone.set()
+        await asyncio.wait_for(self.task, 5)
+
+    async def next(self, timeout_s: float = 5) -> Frame | None:
+        """The next frame, ``None`` once the response ended."""
+        while b"\n\n" not in self.buffer:
+            chunk = await asyncio.wait_for(self.chunks.get(), timeout_s)
+            if chunk is None:
+                return None
+            self.buffer += chunk
+        block, self.buffer = self.buffer.split(b"\n\n", 1)
+        return parse(block)
+
+    async def events(self, until: Any, timeout_s: float = 5) -> list[Frame]:
+        """Every event (not heartbeats) up to and including the first for which ``until``
+        holds."""
+        seen = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            frame = await self.next(max(deadline - loop.time(), 0.01))
+            assert frame is not None, f"the stream ended; seen {seen}"
+            if frame.kind in ("heartbeat", "retry"):
+                continue
+            seen.append(frame)
+            if until(frame):
+                return seen
+
+    async def snapshot(self) -> Frame:
+        [retry, snapshot] = [await self.next(), await self.next()]
+        assert retry is not None and retry.kind == "retry"
+        assert snapshot is not None and snapshot.kind == "snapshot", snapshot
+        return snapshot
+
+
+def connect(
+    floor: Floor,
+    who: str,
+    role: str,
+    *teams: str,
+    last_event_id: str | None = None,
+    in_query: bool = False,
+) -> StreamClient:
+    headers: dict[str, str] = {}
+    query: dict[str, str] = {}
+    if in_query:
+        query["access_token"] = floor.token(who, role, *teams)
+    else:
+        headers |= floor.headers(who, role, *teams)
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    return StreamClient(floor.app, headers, query)
+
+
+def agent_ids(frames: list[Frame]) -> list[str]:
+    return [f.data["agent_id"] for f in frames if f.kind == "agent_state"]
+
+
+def is_state(agent: str, state: str):
+    return lambda f: (
+        f.kind == "agent_state" and f.data["agent_id"] == agent and (f.data["state"] == state)
+    )
+
+
+def login(floor: Floor, agent: str) -> CloudEvent:
+    return floor.event(EventType.AGENT_LOGGED_IN, AgentLoggedIn(agent_id=agent))
+
+
+def aux(floor: Floor, agent: str, reason: str) -> CloudEvent:
+    return floor.event(
+        EventType.AGENT_STATE_CHANGED,
+        AgentStateChanged(agent_id=agent, state="aux", reason=reason),
+    )
+
+
+async def test_each_caller_sees_only_their_scope_and_changes_arrive_as_metrics_applies_them(
+    floor,
+):
+    await floor.cti(
+        login(floor, "A1"),
+        login(floor, "A2"),
+        login(floor, "B1"),
+        floor.event(EventType.CALL_OFFERED, CallOffered(call_id="c1", queue_id="q1")),
+    )
+    async with (
+        connect(floor, "A1", "agent", "T1") as agent,
+        connect(floor, "L1", "team_lead", "T1") as lead,
+        connect(floor, "OP", "ops") as ops,
+        connect(floor, "TR", "trainer") as trainer,
+    ):
+        assert agent.status == 200
+        assert agent.response_headers["content-type"].startswith("text/event-stream")
+        snapshots = {
+            name: (await client.snapshot()).data
+            for name, client in (("agent", agent), ("lead", lead), ("ops", ops), ("tr", trainer))
+        }
+        assert agent_ids([Frame("agent_state", data=a) for a in snapshots["ops"]["agents"]]) == [
+            "A1",
+            "A2",
+            "B1",
+        ]
+        assert [a["agent_id"] for a in snapshots["lead"]["agents"]] == ["A1", "A2"]
+        assert [a["agent_id"] for a in snapshots["agent"]["agents"]] == ["A1"]
+        assert snapshots["tr"]["agents"] == [] and snapshots["tr"]["queues"] == []
+        assert snapshots["agent"]["queues"] == []  # queue figures: floor management only
+        [q1] = snapshots["ops"]["queues"]
+        assert (q1["queue_id"], q1["calls_waiting"]) == ("q1", 1)
+        assert snapshots["lead"]["queues"] == snapshots["ops"]["queues"]
+        assert snapshots["agent"]["agents"][0]["state"] == "available"
+
+        # A1 answers the waiting call while B1 takes a break, then A1 hangs up
+        await floor.cti(
+            floor.event(
+                EventType.CALL_ANSWERED, CallAnswered(call_id="c1", queue_id="q1", agent_id="A1")
+            ),
+            aux(floor, "B1", "break"),
+        )
+        ops_saw = await ops.events(until=is_state("A1", "talk"))
+        await floor.cti(floor.event(EventType.CALL_ENDED, CallEnded(call_id="c1", agent_id="A1")))
+        ops_saw += await ops.events(until=is_state("A1", "acw"))
+        lead_saw = await lead.events(until=is_state("A1", "acw"))
+        agent_saw = await agent.events(until=is_state("A1", "acw"))
+        talk = next(f for f in ops_saw if f.kind == "agent_state" and f.data["state"] == "talk")
+        assert talk.data == {
+            "agent_id": "A1",
+            "team_id": "T1",
+            "state": "talk",
+            "reason": None,
+            "since": talk.data["since"],
+            "call_id": "c1",
+        }
+        assert talk.id is not None and talk.id.startswith(floor.hub.epoch + "-")
+        assert sorted(agent_ids(ops_saw)) == ["A1", "A1", "B1"]
+        assert agent_ids(lead_saw) == ["A1", "A1"]  # B1's break went by without them
+        assert agent_ids(agent_saw) == ["A1", "A1"]
+        answered = next(f for f in ops_saw if f.kind == "queue_snapshot")
+        assert (answered.data["calls_waiting"], answered.data["answered_today"]) == (0, 1)
+        assert any(f.kind == "queue_snapshot" for f in lead_saw)
+        assert not any(f.kind == "queue_snapshot" for f in agent_saw)
+        # the trainer saw nothing at all, only heartbeats
+        frame = await trainer.next()
+        assert frame is not None and frame.kind == "heartbeat"
+        assert trainer.buffer == b"" and trainer.chunks.empty()
+
+
+async def eventually(check: Any, timeout_s: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_reconnecting_client_gets_exactly_what_it_missed_or_starts_over(floor):
+    await floor.cti(login(floor, "A1"), login(floor, "A2"), login(floor, "B1"))
+    async with connect(floor, "L1", "team_lead", "T1") as lead:
+        await lead.snapshot()
+        await floor.cti(aux(floor, "A1", "break"))
+        *_, seen = await lead.events(until=is_state("A1", "aux"))
+    assert floor.hub.subscribers == 0
+    # while nobody watches (the poller idles) the floor moves on
+    await floor.cti(aux(floor, "A2", "lunch"), aux(floor, "B1", "meeting"))
+    await floor.cti(
+        floor.event(
+            EventType.AGENT_STATE_CHANGED, AgentStateChanged(agent_id="A1", state="available")
+        )
+    )
+    missing = {("A1", "available"), ("A2", "aux")}
+
+    def all_missed_arrived(frame: Frame) -> bool:
+        missing.discard((frame.data.get("agent_id"), frame.data.get("state")))
+        return not missing
+
+    assert seen.id is not None
+    async with connect(floor, "L1", "team_lead", "T1", last_event_id=seen.id) as lead:
+        retry = await lead.next()
+        assert retry is not None and retry.kind == "retry"
+        replayed = await lead.events(until=all_missed_arrived)
+    assert [f.kind for f in replayed] == ["agent_state", "agent_state"]  # no snapshot, no B1
+    epoch, seq = seen.id.split("-")
+    assert all(
+        f.id and f.id.split("-")[0] == epoch and int(f.id.split("-")[1]) > int(seq)
+        for f in replayed
+    )
+
+    # an id from another gateway lifetime: start over
+    async with connect(floor, "L1", "team_lead", "T1", last_event_id="0123456789ab-7") as lead:
+        assert (await lead.next()).kind == "retry"  # type: ignore[union-attr]
+        reset, snapshot = await lead.next(), await lead.next()
+    assert reset is not None and (reset.kind, reset.data) == ("reset", {"reason": "unknown_epoch"})
+    assert snapshot is not None and snapshot.kind == "snapshot"
+    assert {(a["agent_id"], a["state"], a["reason"]) for a in snapshot.data["agents"]} == {
+        ("A1", "available", None),
+        ("A2", "aux", "lunch"),
+    }
+
+
+async def test_a_care_task_the_care_service_opens_reaches_its_leads_and_managers_only(
+    floor, stack, kafka_bootstrap
+):
+    feed = floor.app.state.stream.care_tasks
+    await eventually(lambda: feed.ready, 20, "the care.events feed")
+    care = stack.sessions["care"]
+    detected = datetime.now(UTC)
+    signals = [
+        make_event(
+            EventType.SIGNAL_RAISED,
+            SignalRaised(
+                kind="hard_call",
+                episode=f"call-{agent}",
+                agent_id=agent,
+                team_id=team,
+                detected_at=detected,
+                facts={"call_id": f"call-{agent}", "tags": ["abusive_customer"]},
+            ),
+            source="metrics",
+        )
+        for agent, team in (("A1", "T1"), ("B1", "T2"))
+    ]
+    async with (
+        connect(floor, "L1", "team_lead", "T1") as lead,
+        connect(floor, "L2", "team_lead", "T2") as other_lead,
+        connect(floor, "M", "manager") as manager,
+        connect(floor, "OP", "ops") as ops,
+        connect(floor, "A1", "agent", "T1") as agent,
+    ):
+        for client in (lead, other_lead, manager, ops, agent):
+            await client.snapshot()
+        await triggers.apply_signal_batch(care, signals, stack.settings["care"])
+        await care.flush()
+        rows = await care.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_type == "care.task.opened")
+            .order_by(OutboxMessage.id)
+        )
+        opened = [r for r in rows if orjson.loads(r.payload)["data"]["rule"] == "hard_call"]
+        assert len(opened) == 2
+        # what care's outbox relay does with them: publish each row as it is
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            for row in opened:
+                await producer.send_and_wait(row.topic, row.payload, key=(row.key or "").encode())
+        finally:
+            await producer.stop()
+
+        def is_task(agent_id: str):
+            return lambda f: f.kind == "care_task" and f.data["agent_id"] == agent_id
+
+        [a1_task] = await lead.events(until=is_task("A1"), timeout_s=10)
+        assert a1_task.data == {
+            "task_id": a1_task.data["task_id"],
+            "change": "opened",
+            "status": "open",
+            "rule": "hard_call",
+            "agent_id": "A1",
+            "team_id": "T1",
+            "assignee_id": "L1",
+            "urgent": True,
+            "due_at": a1_task.data["due_at"],
+            "at": a1_task.data["at"],
+        }  # ids, kind and times: no facts, no suggested action, no notes
+        [b1_task] = await other_lead.events(until=lambda f: f.kind == "care_task", timeout_s=10)
+        assert b1_task.data["agent_id"] == "B1"  # never A1's
+        waiting_for = {"A1", "B1"}  # on two partitions: in either order
+
+        def both_tasks(frame: Frame) -> bool:
+            if frame.kind == "care_task":
+                waiting_for.discard(frame.data["agent_id"])
+            return not waiting_for
+
+        tasks = await manager.events(until=both_tasks, timeout_s=10)
+        assert sorted(f.data["agent_id"] for f in tasks) == ["A1", "B1"]
+
+        # the next changes they may see come after both tasks: nothing about A1's task before
+        await floor.cti(aux(floor, "A1", "coaching"), aux(floor, "B1", "coaching"))
+        for client, marker in ((ops, "B1"), (agent, "A1"), (other_lead, "B1")):
+            frames = await client.events(until=is_state(marker, "aux"))
+            assert not [f for f in frames if f.kind == "care_task"]
+
+
+async def test_browsers_pass_the_token_in_the_query_and_it_is_never_logged(floor, caplog):
+    token = floor.token("L1", "team_lead", "T1")
+    with caplog.at_level(logging.INFO):
+        async with connect(floor, "L1", "team_lead", "T1", in_query=True) as lead:
+            assert lead.status == 200
+            await lead.snapshot()
+            heartbeat = await lead.next(timeout_s=2)
+            assert heartbeat is not None and heartbeat.kind == "heartbeat"
+        for query in ({}, {"access_token": "not-a-token"}, {"access_token": ""}):
+            async with StreamClient(floor.app, {}, query) as refused:
+                assert refused.status == 401
+                assert refused.response_headers["content-type"] == "application/problem+json"
+    logged = "\n".join(str(record.msg) for record in caplog.records)
+    assert "/v1/stream" in logged
+    assert token not in logged and "not-a-token" not in logged
+
+
+async def test_leaving_clients_are_forgotten_at_once_and_stopping_ends_every_stream(
+    stack, stack_engines
+):
+    async with running_gateway(stack, stack_engines, stream_heartbeat_s=60) as floor:
+        async with connect(floor, "M", "manager") as leaving:
+            await leaving.snapshot()
+            assert floor.hub.subscribers == 1 and floor.hub.watched.is_set()
+        # no heartbeat had to fail: the disconnect itself removed it
+        assert floor.hub.subscribers == 0 and not floor.hub.watched.is_set()
+        staying = await connect(floor, "M", "manager").__aenter__()
+        await staying.snapshot()
+    closing = await staying.next()
+    assert closing is not None and (closing.kind, closing.data) == (
+        "closing",
+        {"reason": "server_stopping"},
+    )
+    assert await staying.next() is None  # the response is complete
+    await asyncio.wait_for(staying.task, 1)
+
+
+async def test_over_a_real_socket_with_uvicorn(stack, stack_engines):
+    async with running_gateway(stack, stack_engines) as floor:
+        await floor.cti(login(floor, "A1"))
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(floor.app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            await eventually(lambda: server.started, 10, "uvicorn")
+            token = floor.token("A1", "agent", "T1")
+            async with (
+                httpx.AsyncClient(timeout=5) as client,
+                client.stream(
+                    "GET", f"http://127.0.0.1:{port}/v1/stream", params={"access_token": token}
+                ) as response,
+            ):
+                assert response.status_code == 200
+                assert response.headers["cache-control"] == "no-cache"
+                lines = response.aiter_lines()
+                assert await anext(lines) == "retry: 3000"
+                assert await anext(lines) == ""
+                assert (await anext(lines)).startswith(f"id: {floor.hub.epoch}-")
+                assert await anext(lines) == "event: snapshot"
+                snapshot = orjson.loads((await anext(lines)).removeprefix("data: "))
+                assert [a["agent_id"] for a in snapshot["agents"]] == ["A1"]
+                assert floor.hub.subscribers == 1
+            await eventually(lambda: floor.hub.subscribers == 0, 2, "the hub to forget the client")
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(serving, 5)
