@@ -53,3 +53,19 @@ class GatewaySettings(ServiceSettings):
     """The reconnect delay suggested to EventSource."""
     stream_send_timeout_s: float = 10.0
     """A client that does not take a write within this long is disconnected."""
+    # CTI ingest (/v1/cti/…)
+    cti_max_events: int = 1000
+    """Events per POST /v1/cti/events batch; a longer batch is refused whole (413)."""
+    cti_max_body_bytes: int = 5_242_880
+    """Body limit of the ingest endpoints (Amazon Connect records run to a few KiB each)."""
+    cti_publish_timeout_s: float = 5.0
+    """How long a publish may wait for the broker's acknowledgements before a 503."""
+    api_key_cache_ttl_s: float = 1.0
+    """How long a key lookup is trusted: another replica's revocation applies within this."""
+    api_key_last_used_every_s: float = 60.0
+    """A key's last_used_at is written at most this often (per key and replica)."""
+    identities_refresh_s: float = 1.0
+    """How often the in-memory copy of the roster's CTI ids checks its table for changes."""
+    cti_identities_consumer: bool = True
+    """Run the roster.changes consumer that keeps the CTI ids table. Every replica reads the
+    table; one consuming replica is enough (replicas that consume share the work)."""

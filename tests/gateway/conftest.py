@@ -69,6 +69,9 @@ async def stack_settings(migrated_database: Any, kafka_bootstrap: str) -> dict[s
             environment="test",
             log_json=False,
         )
+    # Joining a consumer group takes the embedded broker seconds, and a lifespan that ends
+    # mid-join waits for it: only the tests of the CTI identities run their consumer.
+    settings["gateway"] = settings["gateway"].model_copy(update={"cti_identities_consumer": False})
     return settings
 
 
