@@ -17,22 +17,26 @@ import httpx
 import orjson
 import pytest
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from services.care.db import OutboxMessage
 from services.care.tasks import triggers
 from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import GatewaySettings
 from services.gateway.stream.changes import queue_changed, queue_snapshot
 from services.gateway.stream.hub import Hub
+from services.gateway.stream.response import EventStreamResponse
 from services.gateway.stream.schemas import QueueFigures
+from services.gateway.stream.sources import CareTaskFeed
 from services.gateway.stream.sse import HEARTBEAT, render
 from services.gateway.stream.visibility import Audience, Kind, may_see
 from services.metrics.ingest.service import apply_cti_batch
 from shared.auth import Principal, Role
 from shared.embedded import free_port
 from shared.events import CloudEvent, EventType, make_event
+from shared.events.care import CareRecordCreated, CareTaskChanged
 from shared.events.cti import (
     AgentLoggedIn,
     AgentStateChanged,
@@ -273,18 +277,64 @@ def test_a_queue_whose_oldest_call_just_waits_longer_has_not_changed():
     assert queue_changed(None, before)
 
 
+def care_record(offset: int, value: bytes) -> ConsumerRecord:
+    return ConsumerRecord("care.events", 0, offset, 0, 0, None, value, None, 0, len(value), [])
+
+
+async def test_the_care_feed_pushes_each_task_change_once_and_skips_the_rest():
+    h = hub()
+    manager = h.subscribe(MANAGER)
+    feed = CareTaskFeed(h, GatewaySettings(environment="test"))
+    due = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    task = CareTaskChanged(
+        task_id="t1",
+        rule="hard_call",
+        status="done",
+        agent_id="A1",
+        team_id="T1",
+        assignee_id="L1",
+        urgent=True,
+        due_at=due,
+    )
+    closed = make_event(EventType.CARE_TASK_CLOSED, task, source="care")
+    record = make_event(
+        EventType.CARE_RECORD_CREATED,
+        CareRecordCreated(
+            record_id="r1", agent_id="A1", kind="note", category="x", occurred_at=due
+        ),
+        source="care",
+    )
+    feed.apply(
+        [
+            care_record(0, closed.to_json()),
+            care_record(1, b"not json"),
+            care_record(2, record.to_json()),
+            care_record(3, closed.to_json()),  # delivered again
+        ]
+    )
+    _snapshot, *events = await drain(manager)
+    assert [(e.kind, e.data["task_id"], e.data["change"]) for e in events] == [
+        ("care_task", "t1", "closed")
+    ]
+    assert events[0].audience == Audience(agent_id="A1", team_id="T1", assignee_id="L1")
+
+
 # --- the whole gateway, in front of the real services --------------------------------------------
 
 
-class TakingTurns(httpx.AsyncBaseTransport):
-    """Metrics' test app shares one rolled-back session with the test: the poller's requests
-    and the test's own writes into that session take turns."""
+class MetricsLink(httpx.AsyncBaseTransport):
+    """The gateway's way to metrics. Metrics' test app shares one rolled-back session with the
+    test, so the poller's requests and the test's own writes into it take turns; and the link
+    can be cut (``away``)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, turn: asyncio.Lock) -> None:
         self.inner = inner
         self.turn = turn
+        self.away = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.away:
+            raise httpx.ConnectError("connection refused", request=request)
         async with self.turn:
             return await self.inner.handle_async_request(request)
 
@@ -296,6 +346,7 @@ class Floor:
     app: FastAPI
     stack: Any
     turn: asyncio.Lock
+    metrics: MetricsLink
     clock: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -330,13 +381,19 @@ async def running_gateway(stack, stack_engines, **overrides: Any) -> AsyncIterat
         update={"stream_poll_interval_s": 0.05, "stream_heartbeat_s": 0.2} | overrides
     )
     turn = asyncio.Lock()
-    app = create_gateway(
-        settings,
-        transport=in_process(stack, lambda s, t: TakingTurns(t, turn) if s == "metrics" else t),
-    )
+    links: list[MetricsLink] = []
+
+    def wrap(service: str, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        if service != "metrics":
+            return transport
+        links.append(MetricsLink(transport, turn))
+        return links[-1]
+
+    app = create_gateway(settings, transport=in_process(stack, wrap))
     wire_app(app, settings, stack_engines["gateway"], stack.sessions["gateway"])
     async with app.router.lifespan_context(app):
-        yield Floor(app=app, stack=stack, turn=turn)
+        [metrics] = links
+        yield Floor(app=app, stack=stack, turn=turn, metrics=metrics)
 
 
 @pytest.fixture
@@ -762,3 +819,38 @@ async def test_over_a_real_socket_with_uvicorn(stack, stack_engines):
         finally:
             server.should_exit = True
             await asyncio.wait_for(serving, 5)
+
+
+async def test_a_stream_opens_while_metrics_is_away_and_fills_in_when_it_returns(floor):
+    await floor.cti(login(floor, "A1"))
+    floor.metrics.away = True
+    async with connect(floor, "L1", "team_lead", "T1") as lead:
+        snapshot = await lead.snapshot()
+        assert snapshot.data == {"as_of": None, "agents": [], "queues": []}
+        floor.metrics.away = False
+        [back] = await lead.events(until=is_state("A1", "available"))
+        assert back.id is not None
+
+
+async def test_a_client_that_stops_taking_writes_is_let_go_after_the_send_timeout():
+    closed = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield HEARTBEAT
+            await asyncio.sleep(0)
+
+    async def full_socket(message: dict) -> None:
+        if message["type"] == "http.response.body":
+            await asyncio.Event().wait()  # the client's buffer is full and stays full
+
+    async def no_news() -> dict:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    response = EventStreamResponse(
+        endless(), send_timeout_s=0.05, on_close=lambda: closed.append(True)
+    )
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}}
+    await asyncio.wait_for(response(scope, no_news, full_socket), 2)
+    assert closed == [True]

@@ -75,7 +75,6 @@ class MetricsPoller:
         self._agents: dict[str, AgentState] = {}
         self._queues: dict[str, QueueSnapshot] = {}
         """The last state pushed of each agent and queue."""
-        self._primed = False
         self._read_at: float | None = None
         self._failing = False
         self._lock = asyncio.Lock()
@@ -92,11 +91,19 @@ class MetricsPoller:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="stream-metrics-poller")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, grace_s: float = 2.0) -> None:
+        """Let a read in flight finish (an abandoned query costs metrics its connection),
+        then stop."""
+        if self._task is None:
+            return
+        idle = False
+        with contextlib.suppress(TimeoutError):  # stuck: cancel it mid-read after all
+            idle = await asyncio.wait_for(self._lock.acquire(), grace_s)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        if idle:
+            self._lock.release()
 
     async def ensure_fresh(self, timeout_s: float) -> None:
         """Read now unless a recent read exists (an idle poller's states may be old). Gives up
@@ -145,8 +152,8 @@ class MetricsPoller:
         )
 
     def apply(self, agents: list[AgentState], queues: list[QueueFigures], as_of: datetime) -> None:
-        """Remember every state for snapshots; push what changed since the last push. The
-        first read only primes: no client can have missed anything before it."""
+        """Remember every state for snapshots; push what changed since the last push (on the
+        first read, everything: a client may have connected while metrics was away)."""
         hub = self._hub
         for agent in agents:
             data = agent.model_dump(mode="json")
@@ -154,8 +161,7 @@ class MetricsPoller:
             hub.set_current(Kind.AGENT_STATE, agent.agent_id, data, audience)
             if self._agents.get(agent.agent_id) != agent:
                 self._agents[agent.agent_id] = agent
-                if self._primed:
-                    hub.publish(Kind.AGENT_STATE, data, audience)
+                hub.publish(Kind.AGENT_STATE, data, audience)
         reported = set()
         for figures in queues:
             reported.add(figures.queue_id)
@@ -164,8 +170,7 @@ class MetricsPoller:
             hub.set_current(Kind.QUEUE_SNAPSHOT, figures.queue_id, data, Audience())
             if queue_changed(self._queues.get(figures.queue_id), snapshot):
                 self._queues[figures.queue_id] = snapshot
-                if self._primed:
-                    hub.publish(Kind.QUEUE_SNAPSHOT, data, Audience())
+                hub.publish(Kind.QUEUE_SNAPSHOT, data, Audience())
         for queue_id in set(self._queues) - reported:
             # no call today (a new day began): the queue's figures start from zero
             del self._queues[queue_id]
@@ -182,12 +187,11 @@ class MetricsPoller:
             )
             hub.publish(Kind.QUEUE_SNAPSHOT, idle.model_dump(mode="json"), Audience())
         hub.as_of = as_of.isoformat()
-        self._primed = True
 
 
 class CareTaskFeed:
-    """``care.events`` into ``care_task`` events. After a broker outage it goes on from where it
-    stopped, so a blip loses nothing; redelivered event ids are pushed once."""
+    """``care.events`` into ``care_task`` events. After a lost connection it goes on from the
+    offsets where it stopped; an event id delivered twice is pushed once."""
 
     SEEN_IDS = 10_000
 
@@ -257,12 +261,11 @@ class CareTaskFeed:
                 raise KafkaError(f"no partitions known for {topic} yet")
             partitions = [TopicPartition(topic, n) for n in sorted(numbers)]
             consumer.assign(partitions)
+            unknown = [p for p in partitions if p not in self._next_offsets]
+            if unknown:  # from now on; after a lost connection, from where it stopped
+                self._next_offsets.update(await consumer.end_offsets(unknown))
             for partition in partitions:
-                if partition in self._next_offsets:
-                    consumer.seek(partition, self._next_offsets[partition])
-                else:
-                    await consumer.seek_to_end(partition)
-                self._next_offsets[partition] = await consumer.position(partition)
+                consumer.seek(partition, self._next_offsets[partition])
         except BaseException:
             await consumer.stop()
             raise
