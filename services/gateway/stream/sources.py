@@ -42,7 +42,11 @@ SERVICE_SUBJECT = "gateway:stream"
 
 
 class ServiceCredential:
-    """A short-lived ``ops`` token for the gateway itself, signed again before it expires."""
+    """A short-lived ``ops`` token for the gateway itself, signed again before it expires.
+
+    Signed like local accounts' tokens (HS256, ``JWT_SECRET``): where the services accept only
+    an external identity provider's tokens (RS256), metrics refuses it and the stream carries
+    care tasks only."""
 
     TTL_S = 300
 
@@ -67,6 +71,9 @@ class PollFailed(Exception):
 
 
 class MetricsPoller:
+    """Reads metrics every ``interval_s`` while the hub is watched, and on demand when a client
+    connects to an idle hub."""
+
     def __init__(self, hub: Hub, upstreams: Upstreams, settings: GatewaySettings) -> None:
         self._hub = hub
         self._upstreams = upstreams
