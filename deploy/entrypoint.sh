@@ -24,4 +24,5 @@ if [ "$SERVICE" = "roster" ]; then
 fi
 
 exec uvicorn "services.$SERVICE.app:create_app" --factory \
-  --host 0.0.0.0 --port "$port" --proxy-headers --no-access-log
+  --host 0.0.0.0 --port "$port" --proxy-headers --no-access-log \
+  --timeout-graceful-shutdown 8
