@@ -16,10 +16,8 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from sqlalchemy import select
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.roster.db import OutboxMessage as RosterOutbox
 from shared.embedded import free_port
 from shared.events import EventType, parse_event
 from shared.events.types import Topic
@@ -372,60 +370,3 @@ async def test_the_amazon_connect_adapter_takes_a_kinesis_batch(
     assert not_json.status_code == 400
     assert a_string.status_code == 422 and nothing_usable.status_code == 422
     assert len(after) == len(published)
-
-
-@pytest.mark.slow
-async def test_an_agent_created_in_the_roster_is_resolved_by_its_external_id(
-    stack, gateway_client, kafka_bootstrap
-) -> None:
-    extension = f"PJSIP/{uuid.uuid4().hex[:8]}"
-    admin = stack.headers("AD", "admin")
-    async with gateway_client(cti_identities_consumer=True, identities_refresh_s=0.2) as client:
-        created = await client.post(
-            "/v1/people",
-            json={
-                "employee_no": f"E-{extension[-8:]}",
-                "name": "New Agent",
-                "role": "agent",
-                "external_ids": {"asterisk": extension},
-            },
-            headers=admin,
-        )
-        assert created.status_code == 201, created.text
-        person_id = created.json()["id"]
-        # The roster's own event, as its outbox relay would publish it.
-        outbox = (
-            await stack.sessions["roster"].scalars(
-                select(RosterOutbox).where(
-                    RosterOutbox.key == person_id,
-                    RosterOutbox.event_type == EventType.PERSON_CREATED.value,
-                )
-            )
-        ).one()
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                outbox.topic, value=outbox.payload, key=outbox.key.encode()
-            )
-        finally:
-            await producer.stop()
-
-        headers = key_header(await create_key(client, stack, source="cti/asterisk-roster"))
-        line = f"1795424400|NONE|support|{extension}|ADDMEMBER|\n"
-        deadline = time.monotonic() + 30
-        async with watch(kafka_bootstrap) as topic:
-            while True:
-                response = await client.post(
-                    "/v1/cti/asterisk/queue-log", content=line.encode(), headers=headers
-                )
-                assert response.status_code == 202, response.text
-                if not response.json()["unresolved_agents"] or time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(0.2)
-            published = [parse_event(r.value) for r in await topic.new_records()]
-
-    assert response.json()["unresolved_agents"] == []
-    assert person_id in {e.data.agent_id for e in published}  # the last attempt's
-    # Unresolved or not, every attempt was the same event (one id): consumers apply it once.
-    assert {e.id for e in published} == set(response.json()["event_ids"])
