@@ -42,6 +42,8 @@ class Principal:
     id: str
     role: Role
     team_ids: frozenset[str] = field(default_factory=frozenset)
+    expires_at: float | None = None
+    """The token's ``exp`` (Unix seconds): what outlives one request, a live stream, ends then."""
 
     @property
     def sees_everything(self) -> bool:
@@ -85,7 +87,12 @@ class TokenVerifier:
                 raise ValueError("team_ids must be a list")
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise Unauthorized(f"Invalid bearer token: {exc}") from None
-        return Principal(id=str(claims["sub"]), role=role, team_ids=frozenset(map(str, team_ids)))
+        return Principal(
+            id=str(claims["sub"]),
+            role=role,
+            team_ids=frozenset(map(str, team_ids)),
+            expires_at=float(claims["exp"]),
+        )
 
 
 def issue_token(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -242,6 +243,19 @@ async def test_the_writer_sends_the_retry_hint_events_and_heartbeats_and_ends_wi
     assert h.subscribers == 0 and not h.watched.is_set()
     late = h.subscribe(AGENT_A1)
     assert kinds(await drain(late)) == ["closing"]
+
+
+async def test_a_stream_ends_when_its_token_expires():
+    started = time.time()
+    chunks = render(
+        hub().subscribe(AGENT_A1), heartbeat_s=0.05, retry_ms=2500, expires_at=started + 0.12
+    )
+    assert await anext(chunks) == b"retry: 2500\n\n"
+    assert b"event: snapshot\n" in await anext(chunks)
+    rest = [chunk async for chunk in chunks]
+    assert time.time() >= started + 0.12
+    assert rest[-1] == b'event: closing\ndata: {"reason":"token_expired"}\n\n'
+    assert set(rest[:-1]) == {HEARTBEAT}  # quiet until then
 
 
 # --- what counts as a change -------------------------------------------------------------------

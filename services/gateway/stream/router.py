@@ -60,7 +60,10 @@ async def stream(
     subscription = live.hub.subscribe(user, last_event_id)
     return EventStreamResponse(
         render(
-            subscription, heartbeat_s=settings.stream_heartbeat_s, retry_ms=settings.stream_retry_ms
+            subscription,
+            heartbeat_s=settings.stream_heartbeat_s,
+            retry_ms=settings.stream_retry_ms,
+            expires_at=user.expires_at,
         ),
         send_timeout_s=settings.stream_send_timeout_s,
         on_close=lambda: live.hub.unsubscribe(subscription),
