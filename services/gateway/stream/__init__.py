@@ -14,7 +14,8 @@ Server-Sent Events (`text/event-stream`); in a browser, `new EventSource(url)`.
 
 **Authentication**: the bearer token in `Authorization`, or, since EventSource cannot send
 headers, the same token in `?access_token=` (this path only; the gateway never logs query
-strings). The token is checked when the stream opens.
+strings). The token is checked when the stream opens, and the stream ends (`closing`,
+`token_expired`) when it expires: reconnect with a fresh token to resume.
 
 **Events** (each `data` is one JSON object):
 - `agent_state` — an agent's state changed: `agent_id`, `team_id`, `state`, `reason`, `since`,
@@ -33,7 +34,8 @@ strings). The token is checked when the stream opens.
   a gateway restart or on another replica, `too_far_behind`, `unrecognised_id`): throw the
   local state away; a `snapshot` follows.
 - `closing` — the server ends this stream (`reason`: `too_slow` when the client fell more than
-  the allowed number of events behind, `server_stopping`); reconnect to resume.
+  the allowed number of events behind, `server_stopping`, `token_expired`); reconnect to
+  resume.
 
 Heartbeats are comments (`: heartbeat`) every 15 s by default. The first message is a `retry:`
 hint (milliseconds before EventSource reconnects).
