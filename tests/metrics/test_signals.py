@@ -193,3 +193,46 @@ async def test_an_ungranted_care_break_is_out_of_adherence(mdb, team) -> None:
     await scan(mdb, SETTINGS, at("09:41"))
     [breach] = await signals(mdb, "adherence_breach")
     assert breach["facts"]["out_since"] == at("09:30").isoformat()
+
+
+async def test_a_batch_raises_what_its_events_raise_one_at_a_time(mdb, team) -> None:
+    await apply_roster_batch(
+        mdb, [schedule(a, ("work", "09:00", "17:00")) for a in ("a1", "a2", "a3")]
+    )
+    a1, a2, a3, a4 = (agent_events(a) for a in ("a1", "a2", "a3", "a4"))
+    events = [
+        a2.login("08:50"),
+        a1.login("09:07"),  # late
+        a2.logout("09:10"),
+        a1.tag("09:10", "c1", "abusive_customer"),
+        a1.tag("09:11", "c1", "complaint"),
+        a2.login("09:20"),  # not late: logged in before the shift
+        a1.tag("09:20", "c2", "escalation"),
+        a3.login("09:30"),  # late
+        a1.tag("09:40", "c3", "abusive_customer"),
+        a1.tag("09:45", "c4", "abusive_customer"),
+        *(ev.qa(f"10:0{n}", f"q{n}", 60, errors=["greeting"]) for n, ev in enumerate((a1, a2, a4))),
+        *(a2.survey(f"10:1{n}", f"s{n}", score) for n, score in enumerate((2, 1, 2))),
+    ]
+
+    async def raised(*batches: list) -> list[dict]:
+        savepoint = await mdb.begin_nested()
+        for batch in batches:
+            await apply(mdb, *batch)
+        found = await signals(mdb)
+        await savepoint.rollback()
+        return sorted(found, key=lambda s: s["episode"])
+
+    one_at_a_time = await raised(*([e] for e in events))
+    assert sorted((s["kind"], s.get("agent_id", "")) for s in one_at_a_time) == [
+        ("csat_drop", "a2"),
+        ("hard_call", "a1"),
+        ("hard_call", "a1"),
+        ("hard_call", "a1"),
+        ("hard_call", "a1"),
+        ("hard_call_streak", "a1"),
+        ("late_login", "a1"),
+        ("late_login", "a3"),
+        ("team_qa_pattern", ""),
+    ]
+    assert await raised(events) == one_at_a_time

@@ -10,16 +10,18 @@ repeats an episode.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, BigInteger, Integer, Text, bindparam, column, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.db import outbox
 from services.metrics.domain.adherence import Planned, in_granted_break, matches
 from services.metrics.domain.timeline import Segment, from_us, to_us
+from services.metrics.ingest.bulk import insert_rows
 from services.metrics.ingest.care_breaks import granted_breaks
 from services.metrics.ingest.models import (
     AgentContact,
@@ -32,8 +34,58 @@ from services.metrics.ingest.models import (
 from services.metrics.settings import MetricsSettings
 from services.metrics.signals import rules
 from services.metrics.signals.models import SignalCondition, SignalEpisode
-from shared.events import CloudEvent, EventType, make_event, validate_event
+from shared.events import CloudEvent, EventType, make_event
 from shared.events.signals import SignalRaised
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A signal about to be raised; ``(kind, subject, episode)`` is its once-only key."""
+
+    kind: str
+    subject: str
+    episode: str
+    at: datetime
+    facts: dict
+    agent_id: str | None = None
+    team_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.kind, self.subject, self.episode
+
+
+async def raise_all(session: AsyncSession, candidates: list[Signal]) -> list[Signal]:
+    """Raise every episode never signalled before, in one statement; returns those raised."""
+    unique: dict[tuple[str, str, str], Signal] = {}
+    for candidate in candidates:
+        unique.setdefault(candidate.key, candidate)
+    if not unique:
+        return []
+    table = SignalEpisode.__table__
+    rows = [{"kind": k, "subject": s, "episode": e} for k, s, e in unique]
+    inserted = await session.execute(
+        insert_rows(table, rows)
+        .on_conflict_do_nothing()
+        .returning(table.c.kind, table.c.subject, table.c.episode)
+    )
+    fresh = {tuple(row) for row in inserted}
+    raised = [signal for key, signal in unique.items() if key in fresh]
+    if raised:
+        await outbox.add(session, *(signal_event(s) for s in raised))
+    return raised
+
+
+def signal_event(signal: Signal) -> CloudEvent:
+    data = SignalRaised(
+        kind=signal.kind,
+        episode=":".join(signal.key),
+        agent_id=signal.agent_id,
+        team_id=signal.team_id,
+        detected_at=signal.at,
+        facts=signal.facts,
+    )
+    return make_event(EventType.SIGNAL_RAISED, data, source="metrics")
 
 
 async def raise_once(
@@ -47,24 +99,8 @@ async def raise_once(
     agent_id: str | None = None,
     team_id: str | None = None,
 ) -> bool:
-    inserted = await session.scalar(
-        insert(SignalEpisode)
-        .values(kind=kind, subject=subject, episode=episode)
-        .on_conflict_do_nothing()
-        .returning(SignalEpisode.kind)
-    )
-    if inserted is None:
-        return False
-    data = SignalRaised(
-        kind=kind,
-        episode=f"{kind}:{subject}:{episode}",
-        agent_id=agent_id,
-        team_id=team_id,
-        detected_at=at,
-        facts=facts,
-    )
-    await outbox.add(session, make_event(EventType.SIGNAL_RAISED, data, source="metrics"))
-    return True
+    signal = Signal(kind, subject, episode, at, facts, agent_id, team_id)
+    return bool(await raise_all(session, [signal]))
 
 
 async def track_condition(
@@ -112,74 +148,126 @@ async def team_at(session: AsyncSession, person_id: str, at: datetime) -> str | 
     )
 
 
+class Memberships:
+    """Who was in which team when, for a set of people, read in one query."""
+
+    def __init__(self, spans: list[tuple[str, datetime, datetime | None, str | None]]) -> None:
+        self._by_person: dict[str, list[tuple[datetime, datetime | None, str | None]]] = (
+            defaultdict(list)
+        )
+        for person_id, valid_from, valid_to, team_id in spans:
+            self._by_person[person_id].append((valid_from, valid_to, team_id))
+
+    @classmethod
+    async def load(cls, session: AsyncSession, person_ids: Iterable[str]) -> Memberships:
+        rows = await session.execute(
+            select(
+                TeamMembership.person_id,
+                TeamMembership.valid_from,
+                TeamMembership.valid_to,
+                TeamMembership.team_id,
+            ).where(TeamMembership.person_id.in_(sorted(set(person_ids))))
+        )
+        return cls([tuple(row) for row in rows])
+
+    def team_at(self, person_id: str, at: datetime) -> str | None:
+        for valid_from, valid_to, team_id in self._by_person.get(person_id, ()):
+            if valid_from <= at and (valid_to is None or valid_to > at):
+                return team_id
+        return None
+
+
 async def on_batch(
     session: AsyncSession, events: list[CloudEvent], settings: MetricsSettings
 ) -> None:
+    """The event-driven rules, each with a fixed number of queries whatever the batch size."""
     by_type: dict[str, list[CloudEvent]] = defaultdict(list)
     for event in events:
         by_type[event.type].append(event)
-    for event in by_type[EventType.CALL_TAGGED]:
-        await _hard_call(session, event, settings)
+    tagged = by_type[EventType.CALL_TAGGED]
+    evaluated = by_type[EventType.QA_EVALUATION_COMPLETED]
+    logins = by_type[EventType.AGENT_LOGGED_IN]
+    people = {e.data.agent_id for e in (*tagged, *evaluated, *logins)}
+    teams = await Memberships.load(session, people) if people else Memberships([])
+    if tagged:
+        await _hard_calls(session, tagged, teams, settings)
     surveyed = sorted({e.data.agent_id for e in by_type[EventType.SURVEY_COMPLETED]})
     if surveyed:
         await _csat(session, surveyed, settings)
-    for event in by_type[EventType.QA_EVALUATION_COMPLETED]:
-        await _qa_pattern(session, event, settings)
-    for event in by_type[EventType.AGENT_LOGGED_IN]:
-        await _late_login(session, event.data.agent_id, event.time, settings)
+    if evaluated:
+        await _qa_patterns(session, evaluated, teams, settings)
+    if logins:
+        await _late_logins(session, logins, teams, settings)
     wrapped = sorted({e.data.agent_id for e in by_type[EventType.CALL_WRAPUP_ENDED]})
     if wrapped:
         await _aht_drift(session, wrapped, settings)
 
 
-async def _hard_call(session: AsyncSession, event: CloudEvent, settings: MetricsSettings) -> None:
-    tags = rules.hard_tags(event.data.tags)
-    if not tags:
+async def _hard_calls(
+    session: AsyncSession, tagged: list[CloudEvent], teams: Memberships, settings: MetricsSettings
+) -> None:
+    """A hard call fires once per call; a streak once per spell of the agent's hard calls.
+
+    Each tagged event looks at the agent's hard calls within two windows either side of it;
+    the agents' tags over the batch's whole span are read in one query.
+    """
+    hard = [(event, tags) for event in tagged if (tags := rules.hard_tags(event.data.tags))]
+    if not hard:
         return
-    agent_id = event.data.agent_id
-    team_id = await team_at(session, agent_id, event.time)
-    await raise_once(
-        session,
-        "hard_call",
-        agent_id,
-        event.data.call_id,
-        at=event.time,
-        agent_id=agent_id,
-        team_id=team_id,
-        facts={"call_id": event.data.call_id, "tags": tags},
-    )
     window = timedelta(seconds=settings.hard_call_streak_window_s)
-    rows = await session.scalars(
-        select(CtiEvent.envelope).where(
-            CtiEvent.agent_id == agent_id,
+    window_us = settings.hard_call_streak_window_s * 1_000_000
+    rows = await session.execute(
+        select(
+            CtiEvent.agent_id, CtiEvent.time, CtiEvent.call_id, CtiEvent.envelope["data"]["tags"]
+        ).where(
+            CtiEvent.agent_id.in_(sorted({e.data.agent_id for e, _ in hard})),
             CtiEvent.type == EventType.CALL_TAGGED.value,
-            CtiEvent.time > event.time - 2 * window,
-            CtiEvent.time <= event.time + 2 * window,
+            CtiEvent.time > min(e.time for e, _ in hard) - 2 * window,
+            CtiEvent.time <= max(e.time for e, _ in hard) + 2 * window,
         )
     )
-    first_tagged: dict[str, int] = {}
-    for tagged in map(validate_event, rows):
-        if rules.hard_tags(tagged.data.tags):
-            at_us = to_us(tagged.time)
-            call = tagged.data.call_id
-            first_tagged[call] = min(first_tagged.get(call, at_us), at_us)
-    hard = sorted((t, c) for c, t in first_tagged.items())  # a call tagged twice counts once
-    for trigger in rules.streak_triggers(
-        [t for t, _ in hard],
-        window_us=int(window.total_seconds() * 1e6),
-        min_count=settings.hard_call_streak_count,
-    ):
-        calls = [c for t, c in hard if trigger - window.total_seconds() * 1e6 < t <= trigger]
-        await raise_once(
-            session,
-            "hard_call_streak",
-            agent_id,
-            str(trigger),
-            at=from_us(trigger),
-            agent_id=agent_id,
-            team_id=team_id,
-            facts={"calls": calls, "window_minutes": settings.hard_call_streak_window_s // 60},
+    hard_by_agent: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for agent_id, at, call_id, tags in rows:
+        if rules.hard_tags(tags):
+            hard_by_agent[agent_id].append((at, call_id))
+    candidates = []
+    for event, tags in hard:
+        agent_id, call_id = event.data.agent_id, event.data.call_id
+        team_id = teams.team_at(agent_id, event.time)
+        candidates.append(
+            Signal(
+                "hard_call",
+                agent_id,
+                call_id,
+                event.time,
+                {"call_id": call_id, "tags": tags},
+                agent_id,
+                team_id,
+            )
         )
+        first_tagged: dict[str, int] = {}
+        for at, call in hard_by_agent[agent_id]:
+            if event.time - 2 * window < at <= event.time + 2 * window:
+                first_tagged[call] = min(first_tagged.get(call, to_us(at)), to_us(at))
+        calls = sorted((t, c) for c, t in first_tagged.items())  # tagged twice counts once
+        for trigger in rules.streak_triggers(
+            [t for t, _ in calls], window_us=window_us, min_count=settings.hard_call_streak_count
+        ):
+            candidates.append(
+                Signal(
+                    "hard_call_streak",
+                    agent_id,
+                    str(trigger),
+                    from_us(trigger),
+                    {
+                        "calls": [c for t, c in calls if trigger - window_us < t <= trigger],
+                        "window_minutes": settings.hard_call_streak_window_s // 60,
+                    },
+                    agent_id,
+                    team_id,
+                )
+            )
+    await raise_all(session, candidates)
 
 
 async def active_subjects(session: AsyncSession, kind: str, subjects: list[str]) -> set[str]:
@@ -215,7 +303,13 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
         .label("recency")
     )
     ranked = (
-        select(CtiEvent.agent_id, CtiEvent.event_id, CtiEvent.time, CtiEvent.envelope, recency)
+        select(
+            CtiEvent.agent_id,
+            CtiEvent.event_id,
+            CtiEvent.time,
+            CtiEvent.envelope["data"]["csat"].astext.cast(Integer).label("csat"),
+            recency,
+        )
         .where(CtiEvent.agent_id.in_(agent_ids), CtiEvent.type == EventType.SURVEY_COMPLETED.value)
         .subquery()
     )
@@ -229,7 +323,7 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
     teams = await current_teams(session, agent_ids)
     for agent_id in agent_ids:
         surveys = latest.get(agent_id, [])
-        scores = [r.envelope["data"]["csat"] for r in surveys]
+        scores = [r.csat for r in surveys]
         holds = rules.csat_dropped(
             scores, window=settings.csat_drop_surveys, threshold=settings.csat_drop_threshold
         )
@@ -248,97 +342,169 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
         )
 
 
-async def _qa_pattern(session: AsyncSession, event: CloudEvent, settings: MetricsSettings) -> None:
-    team_id = await team_at(session, event.data.agent_id, event.time)
-    if team_id is None:
+async def _qa_patterns(
+    session: AsyncSession,
+    evaluations: list[CloudEvent],
+    teams: Memberships,
+    settings: MetricsSettings,
+) -> None:
+    """The same QA error for enough agents of one team within the window.
+
+    Each evaluation counts the reviews of its team's members over the window before it (a
+    mistake counts for the team the agent was in when it was reviewed); spans and reviews of
+    every team in the batch are read in two queries.
+    """
+    teamed = [(e, team) for e in evaluations if (team := teams.team_at(e.data.agent_id, e.time))]
+    if not teamed:
         return
-    since = event.time - timedelta(days=settings.qa_pattern_window_days)
+    window = timedelta(days=settings.qa_pattern_window_days)
     spans = (
         await session.execute(
-            select(TeamMembership.person_id, TeamMembership.valid_from, TeamMembership.valid_to)
-            .where(TeamMembership.team_id == team_id, TeamMembership.valid_from <= event.time)
-            .where((TeamMembership.valid_to.is_(None)) | (TeamMembership.valid_to > since))
+            select(
+                TeamMembership.team_id,
+                TeamMembership.person_id,
+                TeamMembership.valid_from,
+                TeamMembership.valid_to,
+            ).where(TeamMembership.team_id.in_(sorted({team for _, team in teamed})))
         )
     ).all()
-    rows = await session.execute(
-        select(CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope).where(
-            CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
-            CtiEvent.agent_id.in_({person for person, _, _ in spans}),
-            CtiEvent.time > since,
-            CtiEvent.time <= event.time,
+    reviews = (
+        await session.execute(
+            select(CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope["data"]["errors"]).where(
+                CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
+                CtiEvent.agent_id.in_(sorted({person for _, person, _, _ in spans})),
+                CtiEvent.time > min(e.time for e, _ in teamed) - window,
+                CtiEvent.time <= max(e.time for e, _ in teamed),
+            )
         )
-    )
-    agents_by_error: dict[str, set[str]] = defaultdict(set)
-    for agent_id, at, envelope in rows.all():
-        in_team = any(
-            p == agent_id and start <= at and (end is None or at < end) for p, start, end in spans
-        )
-        if in_team:  # the mistake counts for the team the agent was in when it was reviewed
-            for error in envelope["data"].get("errors", []):
-                agents_by_error[error].add(agent_id)
-    for error in event.data.errors:
-        agents = sorted(agents_by_error.get(error, ()))
-        await track_condition(
-            session,
-            "team_qa_pattern",
-            f"{team_id}:{error}",
-            len(agents) >= settings.qa_pattern_agents,
-            episode=event.id,
-            at=event.time,
-            team_id=team_id,
-            facts={
-                "error_category": error,
-                "agents": agents,
-                "window_days": settings.qa_pattern_window_days,
-            },
-        )
+    ).all()
+    subjects = sorted({f"{team}:{error}" for e, team in teamed for error in e.data.errors})
+    active = await active_subjects(session, "team_qa_pattern", subjects)
+    members: dict[str, list[tuple[str, datetime, datetime | None]]] = defaultdict(list)
+    for team, person, start, end in spans:
+        members[team].append((person, start, end))
+    for event, team_id in teamed:
+        since = event.time - window
+        agents_by_error: dict[str, set[str]] = defaultdict(set)
+        for agent_id, at, errors in reviews:
+            in_team = any(  # the mistake counts for the team the agent was in at the review
+                person == agent_id and start <= at and (end is None or at < end)
+                for person, start, end in members[team_id]
+            )
+            if since < at <= event.time and in_team:
+                for error in errors or ():
+                    agents_by_error[error].add(agent_id)
+        for error in event.data.errors:
+            agents = sorted(agents_by_error.get(error, ()))
+            subject = f"{team_id}:{error}"
+            holds = len(agents) >= settings.qa_pattern_agents
+            if holds == (subject in active):
+                continue
+            await track_condition(
+                session,
+                "team_qa_pattern",
+                subject,
+                holds,
+                episode=event.id,
+                at=event.time,
+                team_id=team_id,
+                facts={
+                    "error_category": error,
+                    "agents": agents,
+                    "window_days": settings.qa_pattern_window_days,
+                },
+            )
+            if holds:
+                active.add(subject)
+            else:
+                active.discard(subject)
 
 
 async def schedule_for(session: AsyncSession, agent_id: str, day: date) -> list[Planned]:
     schedule = await session.get(PublishedSchedule, (agent_id, day.isoformat()))
     if schedule is None:
         return []
+    return planned(schedule.activities)
+
+
+def planned(activities: list[dict]) -> list[Planned]:
     return [
         Planned(
             a["kind"],
             to_us(datetime.fromisoformat(a["start"])),
             to_us(datetime.fromisoformat(a["end"])),
         )
-        for a in schedule.activities
+        for a in activities
     ]
 
 
-async def _late_login(
-    session: AsyncSession, agent_id: str, at: datetime, settings: MetricsSettings
+async def _late_logins(
+    session: AsyncSession, logins: list[CloudEvent], teams: Memberships, settings: MetricsSettings
 ) -> None:
-    day = at.astimezone(ZoneInfo(settings.center_timezone)).date()
-    plan = await schedule_for(session, agent_id, day)
-    if not plan:
-        return
-    shift_start = min(p.start for p in plan)
-    shift_end = max(p.end for p in plan)
-    login = to_us(at)
-    earlier = await session.scalar(
-        select(func.count())
-        .select_from(AgentSegment)
-        .where(
-            AgentSegment.agent_id == agent_id,
-            AgentSegment.end_us > shift_start - 3600 * 1_000_000,
-            AgentSegment.start_us < login,
-        )
+    """A login after the start of the day's published shift, with no earlier session in it.
+
+    Schedules come in one query and "was the agent logged in from an hour before the shift
+    until this login" in another: timelines never overlap, so the last segment that started
+    before the login tells.
+    """
+    zone = ZoneInfo(settings.center_timezone)
+    days = {e.id: e.time.astimezone(zone).date().isoformat() for e in logins}
+    schedules = await session.execute(
+        select(PublishedSchedule.agent_id, PublishedSchedule.day, PublishedSchedule.activities)
+        .where(PublishedSchedule.agent_id.in_(sorted({e.data.agent_id for e in logins})))
+        .where(PublishedSchedule.day.in_(sorted(set(days.values()))))
     )
-    late_by = login - shift_start
-    if earlier or not (settings.late_login_grace_s * 1_000_000 < late_by) or login >= shift_end:
+    plans = {(agent_id, day): planned(activities) for agent_id, day, activities in schedules}
+    due = []
+    for event in logins:
+        plan = plans.get((event.data.agent_id, days[event.id]))
+        if plan:
+            shift_start, shift_end = min(p.start for p in plan), max(p.end for p in plan)
+            login = to_us(event.time)
+            late_by = login - shift_start
+            if settings.late_login_grace_s * 1_000_000 < late_by and login < shift_end:
+                due.append((event, shift_start, login, late_by))
+    if not due:
         return
-    await raise_once(
+    checks = (
+        func.unnest(
+            bindparam("agents", [e.data.agent_id for e, _, _, _ in due], ARRAY(Text)),
+            bindparam(
+                "los", [start - 3600 * 1_000_000 for _, start, _, _ in due], ARRAY(BigInteger)
+            ),
+            bindparam("his", [login for _, _, login, _ in due], ARRAY(BigInteger)),
+        )
+        .table_valued(column("agent_id", Text), column("lo", BigInteger), column("hi", BigInteger))
+        .render_derived(name="checks")
+    )
+    last_end = (
+        select(AgentSegment.end_us)
+        .where(AgentSegment.agent_id == checks.c.agent_id, AgentSegment.start_us < checks.c.hi)
+        .order_by(AgentSegment.start_us.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    earlier = {
+        (agent_id, login)
+        for agent_id, login in await session.execute(
+            select(checks.c.agent_id, checks.c.hi).where(last_end > checks.c.lo)
+        )
+    }
+    await raise_all(
         session,
-        "late_login",
-        agent_id,
-        day.isoformat(),
-        at=at,
-        agent_id=agent_id,
-        team_id=await team_at(session, agent_id, at),
-        facts={"shift_start": from_us(shift_start).isoformat(), "late_s": late_by / 1e6},
+        [
+            Signal(
+                "late_login",
+                event.data.agent_id,
+                days[event.id],
+                event.time,
+                {"shift_start": from_us(shift_start).isoformat(), "late_s": late_by / 1e6},
+                event.data.agent_id,
+                teams.team_at(event.data.agent_id, event.time),
+            )
+            for event, shift_start, login, late_by in due
+            if (event.data.agent_id, login) not in earlier
+        ],
     )
 
 
@@ -347,7 +513,8 @@ async def _aht_drift(
 ) -> None:
     """Rolling AHT of each agent that just handled contacts against their team's median.
 
-    One query for the window's contacts and one for memberships, whatever the batch size.
+    Three queries whatever the batch size: the latest contact, the teams' current members,
+    and the window's handle times per agent (over the primary key, agent by agent).
     """
     now_us = await session.scalar(
         select(func.max(AgentContact.handled_us)).where(AgentContact.agent_id.in_(agent_ids))
@@ -355,31 +522,32 @@ async def _aht_drift(
     if now_us is None:
         return
     at = from_us(now_us)
-    teams = await current_teams(session, agent_ids)
-    members = (
-        select(TeamMembership.person_id, TeamMembership.team_id)
-        .where(TeamMembership.team_id.in_(set(teams.values())), TeamMembership.valid_to.is_(None))
-        .subquery()
+    their_teams = select(TeamMembership.team_id).where(
+        TeamMembership.person_id.in_(agent_ids), TeamMembership.valid_to.is_(None)
     )
+    rows = await session.execute(
+        select(TeamMembership.person_id, TeamMembership.team_id).where(
+            TeamMembership.team_id.in_(their_teams), TeamMembership.valid_to.is_(None)
+        )
+    )
+    members = {person_id: team_id for person_id, team_id in rows}
     since = now_us - settings.aht_drift_window_s * 1_000_000
     handle = AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us
-    rows = (
-        await session.execute(
-            select(AgentContact.agent_id, members.c.team_id, handle)
-            .join(members, members.c.person_id == AgentContact.agent_id, isouter=True)
-            .where(AgentContact.handled_us > since, AgentContact.handled_us <= now_us)
-            .where((members.c.team_id.is_not(None)) | AgentContact.agent_id.in_(agent_ids))
-        )
-    ).all()
-    by_agent: dict[str, list[float]] = defaultdict(list)
+    handles = await session.execute(
+        select(AgentContact.agent_id, func.array_agg(handle))
+        .where(AgentContact.agent_id.in_(sorted(set(agent_ids) | set(members))))
+        .where(AgentContact.handled_us > since, AgentContact.handled_us <= now_us)
+        .group_by(AgentContact.agent_id)
+    )
+    by_agent: dict[str, list[float]] = {}
     by_team: dict[str, list[float]] = defaultdict(list)
-    for who, team, us in rows:
-        by_agent[who].append(us / 1e6)
-        if team is not None:
-            by_team[team].append(us / 1e6)
+    for who, agent_handles in handles:
+        by_agent[who] = [us / 1e6 for us in agent_handles]
+        if who in members:
+            by_team[members[who]] += by_agent[who]
     active = await active_subjects(session, "aht_drift", agent_ids)
     for agent_id in agent_ids:
-        team_id = teams.get(agent_id)
+        team_id = members.get(agent_id)
         holds, aht, median = rules.aht_drifted(
             by_agent.get(agent_id, []),
             by_team.get(team_id, []) if team_id else [],
