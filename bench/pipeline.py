@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import queue
 import statistics
 import tempfile
 import time
@@ -184,8 +185,7 @@ class Publisher:
 
     async def __aenter__(self) -> Publisher:
         self._process.start()
-        if not await asyncio.to_thread(self._ready.wait, 60):
-            raise RuntimeError("the publisher process did not connect")
+        await self._while_alive(lambda: self._ready.wait(0.1), "connect")
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -197,9 +197,27 @@ class Publisher:
         self._go.set()
 
     async def report(self) -> Published:
-        report = await asyncio.to_thread(self._results.get, True, 300)
+        report: Published = await self._while_alive(
+            lambda: self._results.get(True, 0.1), "publish", empty=queue.Empty
+        )
         await asyncio.to_thread(self._process.join, 10)
         return report
+
+    async def _while_alive(
+        self, step: Callable[[], Any], what: str, empty: type[Exception] | None = None
+    ) -> Any:
+        """Repeat a short blocking ``step`` until it yields a result; fail if the process died."""
+        while True:
+            try:
+                result = await asyncio.to_thread(step)
+            except Exception as exc:
+                if empty is None or not isinstance(exc, empty):
+                    raise
+                result = None
+            if result:
+                return result
+            if not self._process.is_alive():
+                raise RuntimeError(f"the publisher process died before it could {what}")
 
 
 # -- measurements ------------------------------------------------------------------------------

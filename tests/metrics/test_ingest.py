@@ -4,12 +4,14 @@ leave exactly what a full replay of the event set computes."""
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 from datetime import timedelta
 
+import orjson
 import pytest
 from sqlalchemy import select
 
-from services.metrics.domain.timeline import replay, to_us
+from services.metrics.domain.timeline import AgentState, OpenContact, replay, to_us
 from services.metrics.ingest.models import (
     AgentAnswer,
     AgentContact,
@@ -18,7 +20,12 @@ from services.metrics.ingest.models import (
     QueueCall,
     TeamMembership,
 )
-from services.metrics.ingest.service import apply_cti_batch, apply_roster_batch
+from services.metrics.ingest.service import (
+    apply_cti_batch,
+    apply_roster_batch,
+    dump_state,
+    load_state,
+)
 from services.metrics.rebuild import rebuild
 from shared.events import EventType, make_event
 from shared.events.roster import PersonSnapshot, TeamChanged
@@ -218,3 +225,17 @@ async def test_a_person_entered_with_a_team_counts_for_it_since_their_hire(mdb) 
     assert [(r.team_id, r.valid_from, r.valid_to) for r in rows] == [
         ("t1", DAY - timedelta(days=100), None)
     ]
+
+
+def test_a_snapshot_keeps_every_field_of_the_machine_state() -> None:
+    state = AgentState(
+        state="acw",
+        since=5,
+        contact=OpenContact("c1", answered_at=1, talk_us=2, hold_us=3, acw_us=4),
+        after_contact=("aux", "break"),
+        last_closed_call="c0",
+        last_event=(5, 5, "e9"),
+    )
+    data = orjson.loads(orjson.dumps(dump_state(state)))
+    assert set(data) == {f.name for f in fields(AgentState)}
+    assert load_state(data) == state

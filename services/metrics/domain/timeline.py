@@ -138,10 +138,11 @@ class AgentMachine:
         self.contacts: list[Contact] = []
         self.answers: list[tuple[int, str]] = []
 
-    def apply(self, event: CloudEvent) -> None:
+    def apply(self, event: CloudEvent, key: tuple[int, int, str] | None = None) -> None:
+        """Apply the next event; ``key`` is its :func:`sort_key` when the caller has it."""
         if event.type not in STATE_EVENTS:
             return
-        key = sort_key(event)
+        key = key or sort_key(event)
         if self.state.last_event is not None and key <= self.state.last_event:
             raise OutOfOrder(event)
         self.state.last_event = key

@@ -13,12 +13,11 @@ Order and duplicates never change a final number:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import orjson
 from sqlalchemy import and_, case, delete, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.domain.timeline import (
@@ -27,8 +26,9 @@ from services.metrics.domain.timeline import (
     AgentState,
     OpenContact,
     sort_key,
+    to_us,
 )
-from services.metrics.ingest.bulk import insert_rows
+from services.metrics.ingest.bulk import among, arrays, insert_from_arrays
 from services.metrics.ingest.models import (
     AgentAnswer,
     AgentContact,
@@ -44,9 +44,8 @@ from services.metrics.signals import service as signals
 from shared.events import CloudEvent, EventType, validate_event
 from shared.events.roster import PersonSnapshot, SchedulePublished, TeamChanged
 
-QUEUE_EVENTS = frozenset(
-    {EventType.CALL_OFFERED.value, EventType.CALL_ANSWERED.value, EventType.CALL_ABANDONED.value}
-)
+OFFERED, ANSWERED = EventType.CALL_OFFERED.value, EventType.CALL_ANSWERED.value
+QUEUE_EVENTS = frozenset({OFFERED, ANSWERED, EventType.CALL_ABANDONED.value})
 LOGGED_OUT = EventType.AGENT_LOGGED_OUT.value
 
 
@@ -56,8 +55,11 @@ async def apply_cti_batch(
     """Apply a batch; with ``settings``, also detect the signals its events raise."""
     if not events:
         return
-    await store_events(session, events)
-    await fold_queue_facts(session, [e for e in events if e.type in QUEUE_EVENTS])
+    await session.execute(
+        STORE_AND_FOLD,
+        arrays(CtiEvent.__table__, stored_rows(events), STORED)
+        | arrays(QueueCall.__table__, call_facts(events), CALL_FACTS),
+    )
     by_agent: dict[str, list[CloudEvent]] = defaultdict(list)
     for event in events:
         if event.type in STATE_EVENTS:
@@ -68,31 +70,38 @@ async def apply_cti_batch(
         await signals.on_batch(session, events, settings)
 
 
-async def store_events(session: AsyncSession, events: list[CloudEvent]) -> None:
-    rows = [
-        {
-            "event_id": e.id,
-            "type": e.type,
-            "time": e.time,
-            "agent_id": getattr(e.data, "agent_id", None),
-            "call_id": getattr(e.data, "call_id", None),
-            "queue_id": getattr(e.data, "queue_id", None),
-            "envelope": e.model_dump_json(),
-        }
-        for e in events
-    ]
-    await session.execute(insert_rows(CtiEvent.__table__, rows).on_conflict_do_nothing())
+STORED = ("event_id", "type", "time", "agent_id", "call_id", "queue_id", "envelope")
 
 
-async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> None:
-    """Keep each call's earliest offer and earliest outcome (ties broken by event id).
+def stored_rows(events: list[CloudEvent]) -> list[dict]:
+    """Event store rows; the ids are the payload's declared fields (an extra field a CTI
+    system sends along is kept in the envelope, never taken for an id)."""
+    rows = []
+    for event in events:
+        declared = vars(event.data)
+        rows.append(
+            {
+                "event_id": event.id,
+                "type": event.type,
+                "time": event.time,
+                "agent_id": declared.get("agent_id"),
+                "call_id": declared.get("call_id"),
+                "queue_id": declared.get("queue_id"),
+                "envelope": event.model_dump_json(),
+            }
+        )
+    return rows
 
-    One upsert per batch; LEAST and the row comparison make the result independent of the
-    order batches arrive in.
-    """
+
+CALL_FACTS = ("call_id", "queue_id", "offered_us", "outcome", "outcome_us", "outcome_event_id")
+
+
+def call_facts(events: list[CloudEvent]) -> list[dict]:
+    """Each call's earliest offer and earliest outcome in ``events`` (ties broken by id)."""
     calls: dict[str, dict] = {}
-    for event in sorted(events, key=lambda e: (e.time, e.id)):
-        at = sort_key(event)[0]
+    queued = sorted((e for e in events if e.type in QUEUE_EVENTS), key=lambda e: (e.time, e.id))
+    for event in queued:
+        at = to_us(event.time)
         call = calls.setdefault(
             event.data.call_id,
             {
@@ -104,15 +113,19 @@ async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> N
                 "outcome_event_id": None,
             },
         )
-        if event.type == EventType.CALL_OFFERED:
+        if event.type == OFFERED:
             if call["offered_us"] is None:
                 call["offered_us"] = at
         elif call["outcome_us"] is None:
-            call["outcome"] = "answered" if event.type == EventType.CALL_ANSWERED else "abandoned"
+            call["outcome"] = "answered" if event.type == ANSWERED else "abandoned"
             call["outcome_us"], call["outcome_event_id"] = at, event.id
-    if not calls:
-        return
-    stmt = insert_rows(QueueCall.__table__, list(calls.values()))
+    return list(calls.values())
+
+
+def _fold_calls_statement() -> Insert:
+    """Upsert call facts keeping the earliest offer and the earliest outcome: LEAST and the
+    row comparison make the result independent of the order batches arrive in."""
+    stmt = insert_from_arrays(QueueCall.__table__, CALL_FACTS)
     new, old = stmt.excluded, QueueCall.__table__.c
     earlier_outcome = and_(
         new.outcome_us.is_not(None),
@@ -122,44 +135,64 @@ async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> N
             < tuple_(old.outcome_us, old.outcome_event_id),
         ),
     )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["call_id"],
-            set_={
-                "queue_id": func.coalesce(old.queue_id, new.queue_id),
-                "offered_us": func.least(old.offered_us, new.offered_us),
-                "outcome": case((earlier_outcome, new.outcome), else_=old.outcome),
-                "outcome_us": case((earlier_outcome, new.outcome_us), else_=old.outcome_us),
-                "outcome_event_id": case(
-                    (earlier_outcome, new.outcome_event_id), else_=old.outcome_event_id
-                ),
-            },
-        )
+    return stmt.on_conflict_do_update(
+        index_elements=["call_id"],
+        set_={
+            "queue_id": func.coalesce(old.queue_id, new.queue_id),
+            "offered_us": func.least(old.offered_us, new.offered_us),
+            "outcome": case((earlier_outcome, new.outcome), else_=old.outcome),
+            "outcome_us": case((earlier_outcome, new.outcome_us), else_=old.outcome_us),
+            "outcome_event_id": case(
+                (earlier_outcome, new.outcome_event_id), else_=old.outcome_event_id
+            ),
+        },
     )
 
 
+FOLD_CALLS = _fold_calls_statement()
+STORE_AND_FOLD = FOLD_CALLS.add_cte(
+    insert_from_arrays(CtiEvent.__table__, STORED).on_conflict_do_nothing().cte("stored")
+)
+"""The batch's events into the store and its call facts folded, in one statement."""
+
+
+async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """Fold the queue facts of ``events`` into their calls (one upsert)."""
+    facts = call_facts(events)
+    if facts:
+        await session.execute(FOLD_CALLS, arrays(QueueCall.__table__, facts, CALL_FACTS))
+
+
+SNAPSHOT = AgentSnapshot.__table__.c
+
+
 async def advance_agents(session: AsyncSession, by_agent: dict[str, list[CloudEvent]]) -> None:
-    """Advance every agent of a batch; snapshots read and outputs written in bulk."""
-    snapshots = {
-        s.agent_id: s
-        for s in await session.scalars(
-            select(AgentSnapshot)
-            .where(AgentSnapshot.agent_id.in_(sorted(by_agent)))
-            .with_for_update()
+    """Advance every agent of a batch; snapshots read and outputs written in one statement
+    each."""
+    rows = await session.execute(
+        select(
+            SNAPSHOT.agent_id,
+            SNAPSHOT.state,
+            SNAPSHOT.last_time_us,
+            SNAPSHOT.last_order,
+            SNAPSHOT.last_event_id,
         )
-    }
+        .where(among(SNAPSHOT.agent_id, sorted(by_agent)))
+        .with_for_update()
+    )
+    snapshots = {row.agent_id: row for row in rows}
     outputs = Outputs()
     for agent_id in sorted(by_agent):
-        ordered = sorted({e.id: e for e in by_agent[agent_id]}.values(), key=sort_key)
+        keyed = sorted((sort_key(e), e) for e in {e.id: e for e in by_agent[agent_id]}.values())
         snapshot = snapshots.get(agent_id)
         if snapshot is not None:
             last = (snapshot.last_time_us, snapshot.last_order, snapshot.last_event_id)
-            if sort_key(ordered[0]) <= last:
-                await recompute_agent(session, agent_id, sort_key(ordered[0]))
+            if keyed[0][0] <= last:
+                await recompute_agent(session, agent_id, keyed[0][0])
                 continue
         machine = AgentMachine(load_state(snapshot.state) if snapshot else None)
-        for event in ordered:
-            machine.apply(event)
+        for key, event in keyed:
+            machine.apply(event, key)
         outputs.add(agent_id, machine)
     await outputs.write(session)
 
@@ -208,8 +241,32 @@ async def recompute_agent(session: AsyncSession, agent_id: str, late_key: tuple)
     await outputs.write(session)
 
 
+SEGMENTS = ("agent_id", "start_us", "end_us", "state", "reason", "call_id")
+CONTACTS = ("agent_id", "handled_us", "call_id", "answered_us", "talk_us", "hold_us", "acw_us")
+ANSWERS = ("agent_id", "answered_us", "call_id")
+SNAPSHOTS = ("agent_id", "state", "last_time_us", "last_order", "last_event_id")
+
+
+def _write_outputs_statement() -> Insert:
+    """Segments, contacts and answers inserted and snapshots upserted, in one statement
+    (data-modifying CTEs; an empty array inserts nothing)."""
+    tables = AgentSegment.__table__, AgentContact.__table__, AgentAnswer.__table__
+    segments = insert_from_arrays(tables[0], SEGMENTS).cte("new_segments")
+    contacts = insert_from_arrays(tables[1], CONTACTS).on_conflict_do_nothing().cte("new_contacts")
+    answers = insert_from_arrays(tables[2], ANSWERS).on_conflict_do_nothing().cte("new_answers")
+    snapshots = insert_from_arrays(AgentSnapshot.__table__, SNAPSHOTS)
+    return snapshots.on_conflict_do_update(
+        index_elements=["agent_id"],
+        set_={name: getattr(snapshots.excluded, name) for name in SNAPSHOTS[1:]}
+        | {"updated_at": func.now()},
+    ).add_cte(segments, contacts, answers)
+
+
+WRITE_OUTPUTS = _write_outputs_statement()
+
+
 class Outputs:
-    """What machines produced, written with one executemany statement per table."""
+    """What machines produced, written with one statement."""
 
     def __init__(self) -> None:
         self.segments: list[dict] = []
@@ -257,35 +314,37 @@ class Outputs:
             )
 
     async def write(self, session: AsyncSession) -> None:
-        if self.segments:
-            await session.execute(insert_rows(AgentSegment.__table__, self.segments))
-        if self.contacts:
-            await session.execute(
-                insert_rows(AgentContact.__table__, self.contacts).on_conflict_do_nothing()
-            )
-        if self.answers:
-            await session.execute(
-                insert_rows(AgentAnswer.__table__, self.answers).on_conflict_do_nothing()
-            )
-        if self.snapshots:
-            stmt = insert_rows(AgentSnapshot.__table__, self.snapshots)
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["agent_id"],
-                    set_={
-                        name: getattr(stmt.excluded, name)
-                        for name in ("state", "last_time_us", "last_order", "last_event_id")
-                    }
-                    | {"updated_at": func.now()},
-                )
-            )
+        if not (self.segments or self.contacts or self.answers or self.snapshots):
+            return
+        await session.execute(
+            WRITE_OUTPUTS,
+            arrays(AgentSegment.__table__, self.segments, SEGMENTS)
+            | arrays(AgentContact.__table__, self.contacts, CONTACTS)
+            | arrays(AgentAnswer.__table__, self.answers, ANSWERS)
+            | arrays(AgentSnapshot.__table__, self.snapshots, SNAPSHOTS),
+        )
 
 
 def dump_state(state: AgentState) -> dict:
-    data = asdict(state)
-    data["last_event"] = list(state.last_event) if state.last_event else None
-    data["after_contact"] = list(state.after_contact) if state.after_contact else None
-    return data
+    """The snapshot's JSON: every field of :class:`AgentState` (``load_state`` reads it)."""
+    contact = state.contact
+    return {
+        "state": state.state,
+        "reason": state.reason,
+        "since": state.since,
+        "contact": None
+        if contact is None
+        else {
+            "call_id": contact.call_id,
+            "answered_at": contact.answered_at,
+            "talk_us": contact.talk_us,
+            "hold_us": contact.hold_us,
+            "acw_us": contact.acw_us,
+        },
+        "after_contact": list(state.after_contact) if state.after_contact else None,
+        "last_closed_call": state.last_closed_call,
+        "last_event": list(state.last_event) if state.last_event else None,
+    }
 
 
 def load_state(data: dict) -> AgentState:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.metrics.db import outbox
 from services.metrics.domain.adherence import Planned, in_granted_break, matches
 from services.metrics.domain.timeline import Segment, from_us, to_us
-from services.metrics.ingest.bulk import insert_rows
+from services.metrics.ingest.bulk import among, arrays, insert_from_arrays
 from services.metrics.ingest.care_breaks import granted_breaks
 from services.metrics.ingest.models import (
     AgentContact,
@@ -55,6 +55,14 @@ class Signal:
         return self.kind, self.subject, self.episode
 
 
+EPISODE_KEY = ("kind", "subject", "episode")
+INSERT_EPISODES = (
+    insert_from_arrays(SignalEpisode.__table__, EPISODE_KEY)
+    .on_conflict_do_nothing()
+    .returning(*(SignalEpisode.__table__.c[name] for name in EPISODE_KEY))
+)
+
+
 async def raise_all(session: AsyncSession, candidates: list[Signal]) -> list[Signal]:
     """Raise every episode never signalled before, in one statement; returns those raised."""
     unique: dict[tuple[str, str, str], Signal] = {}
@@ -62,12 +70,9 @@ async def raise_all(session: AsyncSession, candidates: list[Signal]) -> list[Sig
         unique.setdefault(candidate.key, candidate)
     if not unique:
         return []
-    table = SignalEpisode.__table__
     rows = [{"kind": k, "subject": s, "episode": e} for k, s, e in unique]
     inserted = await session.execute(
-        insert_rows(table, rows)
-        .on_conflict_do_nothing()
-        .returning(table.c.kind, table.c.subject, table.c.episode)
+        INSERT_EPISODES, arrays(SignalEpisode.__table__, rows, EPISODE_KEY)
     )
     fresh = {tuple(row) for row in inserted}
     raised = [signal for key, signal in unique.items() if key in fresh]
@@ -166,7 +171,7 @@ class Memberships:
                 TeamMembership.valid_from,
                 TeamMembership.valid_to,
                 TeamMembership.team_id,
-            ).where(TeamMembership.person_id.in_(sorted(set(person_ids))))
+            ).where(among(TeamMembership.person_id, sorted(set(person_ids))))
         )
         return cls([tuple(row) for row in rows])
 
@@ -220,7 +225,7 @@ async def _hard_calls(
         select(
             CtiEvent.agent_id, CtiEvent.time, CtiEvent.call_id, CtiEvent.envelope["data"]["tags"]
         ).where(
-            CtiEvent.agent_id.in_(sorted({e.data.agent_id for e, _ in hard})),
+            among(CtiEvent.agent_id, sorted({e.data.agent_id for e, _ in hard})),
             CtiEvent.type == EventType.CALL_TAGGED.value,
             CtiEvent.time > min(e.time for e, _ in hard) - 2 * window,
             CtiEvent.time <= max(e.time for e, _ in hard) + 2 * window,
@@ -276,7 +281,7 @@ async def active_subjects(session: AsyncSession, kind: str, subjects: list[str])
         await session.scalars(
             select(SignalCondition.subject).where(
                 SignalCondition.kind == kind,
-                SignalCondition.subject.in_(subjects),
+                among(SignalCondition.subject, subjects),
                 SignalCondition.active.is_(True),
             )
         )
@@ -286,7 +291,7 @@ async def active_subjects(session: AsyncSession, kind: str, subjects: list[str])
 async def current_teams(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
     rows = await session.execute(
         select(TeamMembership.person_id, TeamMembership.team_id).where(
-            TeamMembership.person_id.in_(person_ids), TeamMembership.valid_to.is_(None)
+            among(TeamMembership.person_id, person_ids), TeamMembership.valid_to.is_(None)
         )
     )
     return {person: team for person, team in rows.all() if team is not None}
@@ -310,7 +315,9 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
             CtiEvent.envelope["data"]["csat"].astext.cast(Integer).label("csat"),
             recency,
         )
-        .where(CtiEvent.agent_id.in_(agent_ids), CtiEvent.type == EventType.SURVEY_COMPLETED.value)
+        .where(
+            among(CtiEvent.agent_id, agent_ids), CtiEvent.type == EventType.SURVEY_COMPLETED.value
+        )
         .subquery()
     )
     rows = (
@@ -365,14 +372,14 @@ async def _qa_patterns(
                 TeamMembership.person_id,
                 TeamMembership.valid_from,
                 TeamMembership.valid_to,
-            ).where(TeamMembership.team_id.in_(sorted({team for _, team in teamed})))
+            ).where(among(TeamMembership.team_id, sorted({team for _, team in teamed})))
         )
     ).all()
     reviews = (
         await session.execute(
             select(CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope["data"]["errors"]).where(
                 CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
-                CtiEvent.agent_id.in_(sorted({person for _, person, _, _ in spans})),
+                among(CtiEvent.agent_id, sorted({person for _, person, _, _ in spans})),
                 CtiEvent.time > min(e.time for e, _ in teamed) - window,
                 CtiEvent.time <= max(e.time for e, _ in teamed),
             )
@@ -451,8 +458,8 @@ async def _late_logins(
     days = {e.id: e.time.astimezone(zone).date().isoformat() for e in logins}
     schedules = await session.execute(
         select(PublishedSchedule.agent_id, PublishedSchedule.day, PublishedSchedule.activities)
-        .where(PublishedSchedule.agent_id.in_(sorted({e.data.agent_id for e in logins})))
-        .where(PublishedSchedule.day.in_(sorted(set(days.values()))))
+        .where(among(PublishedSchedule.agent_id, sorted({e.data.agent_id for e in logins})))
+        .where(among(PublishedSchedule.day, sorted(set(days.values()))))
     )
     plans = {(agent_id, day): planned(activities) for agent_id, day, activities in schedules}
     due = []
@@ -517,13 +524,13 @@ async def _aht_drift(
     and the window's handle times per agent (over the primary key, agent by agent).
     """
     now_us = await session.scalar(
-        select(func.max(AgentContact.handled_us)).where(AgentContact.agent_id.in_(agent_ids))
+        select(func.max(AgentContact.handled_us)).where(among(AgentContact.agent_id, agent_ids))
     )
     if now_us is None:
         return
     at = from_us(now_us)
     their_teams = select(TeamMembership.team_id).where(
-        TeamMembership.person_id.in_(agent_ids), TeamMembership.valid_to.is_(None)
+        among(TeamMembership.person_id, agent_ids), TeamMembership.valid_to.is_(None)
     )
     rows = await session.execute(
         select(TeamMembership.person_id, TeamMembership.team_id).where(
@@ -535,7 +542,7 @@ async def _aht_drift(
     handle = AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us
     handles = await session.execute(
         select(AgentContact.agent_id, func.array_agg(handle))
-        .where(AgentContact.agent_id.in_(sorted(set(agent_ids) | set(members))))
+        .where(among(AgentContact.agent_id, sorted(set(agent_ids) | set(members))))
         .where(AgentContact.handled_us > since, AgentContact.handled_us <= now_us)
         .group_by(AgentContact.agent_id)
     )
