@@ -47,6 +47,9 @@ PAYLOADS: dict[EventType, type[EventData]] = {
 }
 
 
+PAYLOAD_OF_TYPE: dict[str, type[EventData]] = {t.value: m for t, m in PAYLOADS.items()}
+
+
 class InvalidEvent(ValueError):
     """A message that is not a valid CloudEvent of a known type; it belongs in the DLQ."""
 
@@ -73,20 +76,29 @@ def make_event(
 
 
 def validate_event(raw: dict[str, Any]) -> CloudEvent:
-    """Validate a decoded CloudEvent and type its ``data``; raises :class:`InvalidEvent`."""
+    """Validate a decoded CloudEvent and type its ``data``; raises :class:`InvalidEvent`.
+
+    The payload is validated first and the envelope built around it, so each event is
+    validated once and never copied (the hot path of every consumer). Errors are reported as
+    before: the envelope's first, then an unknown type, then the payload's.
+    """
+    type_ = raw.get("type")
+    payload_model = PAYLOAD_OF_TYPE.get(type_) if isinstance(type_, str) else None
+    data, data_error = raw.get("data"), None
+    if payload_model is not None:
+        try:
+            data = payload_model.model_validate(data)
+        except ValidationError as exc:
+            data_error = exc
     try:
-        envelope = CloudEvent.model_validate(raw)
+        envelope = CloudEvent.model_validate(raw if data_error else {**raw, "data": data})
     except ValidationError as exc:
         raise InvalidEvent(_describe(exc)) from None
-    try:
-        type_ = EventType(envelope.type)
-    except ValueError:
-        raise InvalidEvent(f"unknown event type {envelope.type!r}") from None
-    try:
-        data = PAYLOADS[type_].model_validate(envelope.data)
-    except ValidationError as exc:
-        raise InvalidEvent(_describe(exc, prefix="data.")) from None
-    return envelope.model_copy(update={"data": data})
+    if payload_model is None:
+        raise InvalidEvent(f"unknown event type {envelope.type!r}")
+    if data_error is not None:
+        raise InvalidEvent(_describe(data_error, prefix="data.")) from None
+    return envelope
 
 
 def parse_event(payload: bytes) -> CloudEvent:
