@@ -1,14 +1,15 @@
 """Batch statements: inserts from one array per column, membership in one array.
 
 An executemany binds and converts every row's parameters in Python, row by row; one array
-per column makes a batch of 500 rows one statement with a handful of parameters. The
-statements are built once (module constants) and executed with the arrays as parameters, so
-a batch pays neither for building the expression nor for preparing a new SQL text.
+per column makes a batch of 500 rows one statement with a handful of parameters. Statements
+run per batch are built once (module constants, with named parameters) and executed with
+their values: building a statement and its cache key costs more than running it, and a
+constant SQL text keeps its server-side prepared statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -54,11 +55,11 @@ def arrays(
     return {f"{table.name}_{name}": [row[name] for row in rows] for name in names}
 
 
-def among(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
-    """``column = ANY(:array)``: one parameter whatever the number of values.
+def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """``column = ANY(:name)``: membership in one array parameter.
 
     An expanding ``IN`` renders one placeholder per value, so each list length is a new SQL
     text — parsed, planned and prepared again by the server.
     """
     element_type = Text() if isinstance(column.type, String) else column.type
-    return column == any_(bindparam(None, list(values), type_=ARRAY(element_type)))
+    return column == any_(bindparam(name, type_=ARRAY(element_type)))

@@ -28,7 +28,7 @@ from services.metrics.domain.timeline import (
     sort_key,
     to_us,
 )
-from services.metrics.ingest.bulk import among, arrays, insert_from_arrays
+from services.metrics.ingest.bulk import any_of, arrays, insert_from_arrays
 from services.metrics.ingest.models import (
     AgentAnswer,
     AgentContact,
@@ -164,22 +164,23 @@ async def fold_queue_facts(session: AsyncSession, events: list[CloudEvent]) -> N
 
 
 SNAPSHOT = AgentSnapshot.__table__.c
+SNAPSHOTS_FOR_UPDATE = (
+    select(
+        SNAPSHOT.agent_id,
+        SNAPSHOT.state,
+        SNAPSHOT.last_time_us,
+        SNAPSHOT.last_order,
+        SNAPSHOT.last_event_id,
+    )
+    .where(any_of(SNAPSHOT.agent_id, "agent_ids"))
+    .with_for_update()
+)
 
 
 async def advance_agents(session: AsyncSession, by_agent: dict[str, list[CloudEvent]]) -> None:
     """Advance every agent of a batch; snapshots read and outputs written in one statement
     each."""
-    rows = await session.execute(
-        select(
-            SNAPSHOT.agent_id,
-            SNAPSHOT.state,
-            SNAPSHOT.last_time_us,
-            SNAPSHOT.last_order,
-            SNAPSHOT.last_event_id,
-        )
-        .where(among(SNAPSHOT.agent_id, sorted(by_agent)))
-        .with_for_update()
-    )
+    rows = await session.execute(SNAPSHOTS_FOR_UPDATE, {"agent_ids": sorted(by_agent)})
     snapshots = {row.agent_id: row for row in rows}
     outputs = Outputs()
     for agent_id in sorted(by_agent):

@@ -15,13 +15,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, BigInteger, Integer, Text, bindparam, column, func, select
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    column,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.db import outbox
 from services.metrics.domain.adherence import Planned, in_granted_break, matches
 from services.metrics.domain.timeline import Segment, from_us, to_us
-from services.metrics.ingest.bulk import among, arrays, insert_from_arrays
+from services.metrics.ingest.bulk import any_of, arrays, insert_from_arrays
 from services.metrics.ingest.care_breaks import granted_breaks
 from services.metrics.ingest.models import (
     AgentContact,
@@ -163,16 +174,16 @@ class Memberships:
         for person_id, valid_from, valid_to, team_id in spans:
             self._by_person[person_id].append((valid_from, valid_to, team_id))
 
+    QUERY = select(
+        TeamMembership.person_id,
+        TeamMembership.valid_from,
+        TeamMembership.valid_to,
+        TeamMembership.team_id,
+    ).where(any_of(TeamMembership.person_id, "person_ids"))
+
     @classmethod
     async def load(cls, session: AsyncSession, person_ids: Iterable[str]) -> Memberships:
-        rows = await session.execute(
-            select(
-                TeamMembership.person_id,
-                TeamMembership.valid_from,
-                TeamMembership.valid_to,
-                TeamMembership.team_id,
-            ).where(among(TeamMembership.person_id, sorted(set(person_ids))))
-        )
+        rows = await session.execute(cls.QUERY, {"person_ids": sorted(set(person_ids))})
         return cls([tuple(row) for row in rows])
 
     def team_at(self, person_id: str, at: datetime) -> str | None:
@@ -208,6 +219,18 @@ async def on_batch(
         await _aht_drift(session, wrapped, settings)
 
 
+AFTER = bindparam("after", type_=DateTime(timezone=True))
+UNTIL = bindparam("until", type_=DateTime(timezone=True))
+TAGS_OF_AGENTS = select(
+    CtiEvent.agent_id, CtiEvent.time, CtiEvent.call_id, CtiEvent.envelope["data"]["tags"]
+).where(
+    any_of(CtiEvent.agent_id, "agent_ids"),
+    CtiEvent.type == EventType.CALL_TAGGED.value,
+    CtiEvent.time > AFTER,
+    CtiEvent.time <= UNTIL,
+)
+
+
 async def _hard_calls(
     session: AsyncSession, tagged: list[CloudEvent], teams: Memberships, settings: MetricsSettings
 ) -> None:
@@ -222,14 +245,12 @@ async def _hard_calls(
     window = timedelta(seconds=settings.hard_call_streak_window_s)
     window_us = settings.hard_call_streak_window_s * 1_000_000
     rows = await session.execute(
-        select(
-            CtiEvent.agent_id, CtiEvent.time, CtiEvent.call_id, CtiEvent.envelope["data"]["tags"]
-        ).where(
-            among(CtiEvent.agent_id, sorted({e.data.agent_id for e, _ in hard})),
-            CtiEvent.type == EventType.CALL_TAGGED.value,
-            CtiEvent.time > min(e.time for e, _ in hard) - 2 * window,
-            CtiEvent.time <= max(e.time for e, _ in hard) + 2 * window,
-        )
+        TAGS_OF_AGENTS,
+        {
+            "agent_ids": sorted({e.data.agent_id for e, _ in hard}),
+            "after": min(e.time for e, _ in hard) - 2 * window,
+            "until": max(e.time for e, _ in hard) + 2 * window,
+        },
     )
     hard_by_agent: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for agent_id, at, call_id, tags in rows:
@@ -275,30 +296,30 @@ async def _hard_calls(
     await raise_all(session, candidates)
 
 
+ACTIVE_SUBJECTS = select(SignalCondition.subject).where(
+    SignalCondition.kind == bindparam("kind"),
+    any_of(SignalCondition.subject, "subjects"),
+    SignalCondition.active.is_(True),
+)
+
+
 async def active_subjects(session: AsyncSession, kind: str, subjects: list[str]) -> set[str]:
     """Subjects whose condition currently holds, in one query (most batches change none)."""
-    return set(
-        await session.scalars(
-            select(SignalCondition.subject).where(
-                SignalCondition.kind == kind,
-                among(SignalCondition.subject, subjects),
-                SignalCondition.active.is_(True),
-            )
-        )
-    )
+    return set(await session.scalars(ACTIVE_SUBJECTS, {"kind": kind, "subjects": subjects}))
+
+
+CURRENT_TEAMS = select(TeamMembership.person_id, TeamMembership.team_id).where(
+    any_of(TeamMembership.person_id, "person_ids"), TeamMembership.valid_to.is_(None)
+)
 
 
 async def current_teams(session: AsyncSession, person_ids: list[str]) -> dict[str, str]:
-    rows = await session.execute(
-        select(TeamMembership.person_id, TeamMembership.team_id).where(
-            among(TeamMembership.person_id, person_ids), TeamMembership.valid_to.is_(None)
-        )
-    )
-    return {person: team for person, team in rows.all() if team is not None}
+    rows = await session.execute(CURRENT_TEAMS, {"person_ids": person_ids})
+    return {person: team for person, team in rows if team is not None}
 
 
-async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSettings) -> None:
-    """Each surveyed agent's last surveys, fetched for the whole batch in one query."""
+def _latest_surveys_statement() -> Select:
+    """The last ``:count`` surveys of each of ``:agent_ids``."""
     recency = (
         func.row_number()
         .over(
@@ -315,13 +336,22 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
             CtiEvent.envelope["data"]["csat"].astext.cast(Integer).label("csat"),
             recency,
         )
-        .where(
-            among(CtiEvent.agent_id, agent_ids), CtiEvent.type == EventType.SURVEY_COMPLETED.value
-        )
+        .where(any_of(CtiEvent.agent_id, "agent_ids"))
+        .where(CtiEvent.type == EventType.SURVEY_COMPLETED.value)
         .subquery()
     )
+    return select(ranked).where(ranked.c.recency <= bindparam("count"))
+
+
+LATEST_SURVEYS = _latest_surveys_statement()
+
+
+async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSettings) -> None:
+    """Each surveyed agent's last surveys, fetched for the whole batch in one query."""
     rows = (
-        await session.execute(select(ranked).where(ranked.c.recency <= settings.csat_drop_surveys))
+        await session.execute(
+            LATEST_SURVEYS, {"agent_ids": agent_ids, "count": settings.csat_drop_surveys}
+        )
     ).all()
     latest: dict[str, list] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r.agent_id, -r.recency)):
@@ -349,6 +379,22 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
         )
 
 
+TEAM_SPANS = select(
+    TeamMembership.team_id,
+    TeamMembership.person_id,
+    TeamMembership.valid_from,
+    TeamMembership.valid_to,
+).where(any_of(TeamMembership.team_id, "team_ids"))
+REVIEWS_OF_AGENTS = select(
+    CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope["data"]["errors"]
+).where(
+    CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
+    any_of(CtiEvent.agent_id, "agent_ids"),
+    CtiEvent.time > AFTER,
+    CtiEvent.time <= UNTIL,
+)
+
+
 async def _qa_patterns(
     session: AsyncSession,
     evaluations: list[CloudEvent],
@@ -365,24 +411,16 @@ async def _qa_patterns(
     if not teamed:
         return
     window = timedelta(days=settings.qa_pattern_window_days)
-    spans = (
-        await session.execute(
-            select(
-                TeamMembership.team_id,
-                TeamMembership.person_id,
-                TeamMembership.valid_from,
-                TeamMembership.valid_to,
-            ).where(among(TeamMembership.team_id, sorted({team for _, team in teamed})))
-        )
-    ).all()
+    team_ids = sorted({team for _, team in teamed})
+    spans = (await session.execute(TEAM_SPANS, {"team_ids": team_ids})).all()
     reviews = (
         await session.execute(
-            select(CtiEvent.agent_id, CtiEvent.time, CtiEvent.envelope["data"]["errors"]).where(
-                CtiEvent.type == EventType.QA_EVALUATION_COMPLETED.value,
-                among(CtiEvent.agent_id, sorted({person for _, person, _, _ in spans})),
-                CtiEvent.time > min(e.time for e, _ in teamed) - window,
-                CtiEvent.time <= max(e.time for e, _ in teamed),
-            )
+            REVIEWS_OF_AGENTS,
+            {
+                "agent_ids": sorted({person for _, person, _, _ in spans}),
+                "after": min(e.time for e, _ in teamed) - window,
+                "until": max(e.time for e, _ in teamed),
+            },
         )
     ).all()
     subjects = sorted({f"{team}:{error}" for e, team in teamed for error in e.data.errors})
@@ -445,21 +483,54 @@ def planned(activities: list[dict]) -> list[Planned]:
     ]
 
 
+SCHEDULES_OF_DAYS = select(
+    PublishedSchedule.agent_id, PublishedSchedule.day, PublishedSchedule.activities
+).where(any_of(PublishedSchedule.agent_id, "agent_ids"), any_of(PublishedSchedule.day, "days"))
+
+
+def _logged_in_between_statement() -> Select:
+    """Which ``(agent, until)`` of the arrays had a segment ending after ``since``, before
+    ``until``: the last segment that started before ``until`` tells, timelines never overlap."""
+    checks = (
+        func.unnest(
+            bindparam("agent_ids", type_=ARRAY(Text)),
+            bindparam("since", type_=ARRAY(BigInteger)),
+            bindparam("until", type_=ARRAY(BigInteger)),
+        )
+        .table_valued(
+            column("agent_id", Text), column("since", BigInteger), column("until", BigInteger)
+        )
+        .render_derived(name="checks")
+    )
+    last_end = (
+        select(AgentSegment.end_us)
+        .where(AgentSegment.agent_id == checks.c.agent_id, AgentSegment.start_us < checks.c.until)
+        .order_by(AgentSegment.start_us.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(checks.c.agent_id, checks.c.until).where(last_end > checks.c.since)
+
+
+LOGGED_IN_BETWEEN = _logged_in_between_statement()
+
+
 async def _late_logins(
     session: AsyncSession, logins: list[CloudEvent], teams: Memberships, settings: MetricsSettings
 ) -> None:
     """A login after the start of the day's published shift, with no earlier session in it.
 
     Schedules come in one query and "was the agent logged in from an hour before the shift
-    until this login" in another: timelines never overlap, so the last segment that started
-    before the login tells.
+    until this login" in another.
     """
     zone = ZoneInfo(settings.center_timezone)
     days = {e.id: e.time.astimezone(zone).date().isoformat() for e in logins}
     schedules = await session.execute(
-        select(PublishedSchedule.agent_id, PublishedSchedule.day, PublishedSchedule.activities)
-        .where(among(PublishedSchedule.agent_id, sorted({e.data.agent_id for e in logins})))
-        .where(among(PublishedSchedule.day, sorted(set(days.values()))))
+        SCHEDULES_OF_DAYS,
+        {
+            "agent_ids": sorted({e.data.agent_id for e in logins}),
+            "days": sorted(set(days.values())),
+        },
     )
     plans = {(agent_id, day): planned(activities) for agent_id, day, activities in schedules}
     due = []
@@ -473,28 +544,15 @@ async def _late_logins(
                 due.append((event, shift_start, login, late_by))
     if not due:
         return
-    checks = (
-        func.unnest(
-            bindparam("agents", [e.data.agent_id for e, _, _, _ in due], ARRAY(Text)),
-            bindparam(
-                "los", [start - 3600 * 1_000_000 for _, start, _, _ in due], ARRAY(BigInteger)
-            ),
-            bindparam("his", [login for _, _, login, _ in due], ARRAY(BigInteger)),
-        )
-        .table_valued(column("agent_id", Text), column("lo", BigInteger), column("hi", BigInteger))
-        .render_derived(name="checks")
-    )
-    last_end = (
-        select(AgentSegment.end_us)
-        .where(AgentSegment.agent_id == checks.c.agent_id, AgentSegment.start_us < checks.c.hi)
-        .order_by(AgentSegment.start_us.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
     earlier = {
         (agent_id, login)
         for agent_id, login in await session.execute(
-            select(checks.c.agent_id, checks.c.hi).where(last_end > checks.c.lo)
+            LOGGED_IN_BETWEEN,
+            {
+                "agent_ids": [e.data.agent_id for e, _, _, _ in due],
+                "since": [start - 3600 * 1_000_000 for _, start, _, _ in due],
+                "until": [login for _, _, login, _ in due],
+            },
         )
     }
     await raise_all(
@@ -515,6 +573,32 @@ async def _late_logins(
     )
 
 
+LATEST_CONTACT = select(func.max(AgentContact.handled_us)).where(
+    any_of(AgentContact.agent_id, "agent_ids")
+)
+TEAMMATES = select(TeamMembership.person_id, TeamMembership.team_id).where(
+    TeamMembership.valid_to.is_(None),
+    TeamMembership.team_id.in_(
+        select(TeamMembership.team_id).where(
+            any_of(TeamMembership.person_id, "agent_ids"), TeamMembership.valid_to.is_(None)
+        )
+    ),
+)
+"""The current members of the current teams of ``:agent_ids``."""
+HANDLE_TIMES = (
+    select(
+        AgentContact.agent_id,
+        func.array_agg(AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us),
+    )
+    .where(any_of(AgentContact.agent_id, "agent_ids"))
+    .where(
+        AgentContact.handled_us > bindparam("since", type_=BigInteger),
+        AgentContact.handled_us <= bindparam("until", type_=BigInteger),
+    )
+    .group_by(AgentContact.agent_id)
+)
+
+
 async def _aht_drift(
     session: AsyncSession, agent_ids: list[str], settings: MetricsSettings
 ) -> None:
@@ -523,28 +607,19 @@ async def _aht_drift(
     Three queries whatever the batch size: the latest contact, the teams' current members,
     and the window's handle times per agent (over the primary key, agent by agent).
     """
-    now_us = await session.scalar(
-        select(func.max(AgentContact.handled_us)).where(among(AgentContact.agent_id, agent_ids))
-    )
+    now_us = await session.scalar(LATEST_CONTACT, {"agent_ids": agent_ids})
     if now_us is None:
         return
     at = from_us(now_us)
-    their_teams = select(TeamMembership.team_id).where(
-        among(TeamMembership.person_id, agent_ids), TeamMembership.valid_to.is_(None)
-    )
-    rows = await session.execute(
-        select(TeamMembership.person_id, TeamMembership.team_id).where(
-            TeamMembership.team_id.in_(their_teams), TeamMembership.valid_to.is_(None)
-        )
-    )
+    rows = await session.execute(TEAMMATES, {"agent_ids": agent_ids})
     members = {person_id: team_id for person_id, team_id in rows}
-    since = now_us - settings.aht_drift_window_s * 1_000_000
-    handle = AgentContact.talk_us + AgentContact.hold_us + AgentContact.acw_us
     handles = await session.execute(
-        select(AgentContact.agent_id, func.array_agg(handle))
-        .where(among(AgentContact.agent_id, sorted(set(agent_ids) | set(members))))
-        .where(AgentContact.handled_us > since, AgentContact.handled_us <= now_us)
-        .group_by(AgentContact.agent_id)
+        HANDLE_TIMES,
+        {
+            "agent_ids": sorted(set(agent_ids) | set(members)),
+            "since": now_us - settings.aht_drift_window_s * 1_000_000,
+            "until": now_us,
+        },
     )
     by_agent: dict[str, list[float]] = {}
     by_team: dict[str, list[float]] = defaultdict(list)
