@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from fastapi import FastAPI
@@ -53,6 +53,7 @@ def owner_of(path: str) -> str | None:
 class Upstreams:
     clients: Mapping[str, httpx.AsyncClient]
     read_retries: int
+    _abandoned: set[asyncio.Task[httpx.Response]] = field(default_factory=set, init=False)
 
     async def request(self, service: str, request: httpx.Request) -> httpx.Response:
         """Send to ``service``; reads are retried on connection failures, timeouts are not
@@ -71,6 +72,37 @@ class Upstreams:
                     ) from None
                 await asyncio.sleep(0.05 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def get_within(
+        self, timeout_s: float, service: str, path: str, *, headers: Mapping[str, str], params=None
+    ) -> httpx.Response:  # type: ignore[no-untyped-def]
+        """:meth:`get_json`, waited for ``timeout_s`` at most (then :class:`TimeoutError`).
+
+        A request given up on is not cancelled: it finishes in the background, bounded by the
+        client's own timeouts, and hands its connection back to the pool. Cancelling requests in
+        flight permanently leaks slots of httpx's own connection pool under contention
+        (encode/httpcore#1093): after an overload every later request would wait for the pool.
+        """
+        request = asyncio.ensure_future(
+            self.get_json(service, path, headers=headers, params=params)
+        )
+        try:
+            return await asyncio.wait_for(asyncio.shield(request), timeout_s)
+        finally:
+            if not request.done():
+                self._abandoned.add(request)
+                request.add_done_callback(self._forget)
+
+    def _forget(self, request: asyncio.Task[httpx.Response]) -> None:
+        self._abandoned.discard(request)
+        if not request.cancelled():
+            request.exception()  # retrieved: nobody waits for it any more
+
+    async def close(self) -> None:
+        """Requests still finishing in the background are cancelled: the clients close next."""
+        for request in list(self._abandoned):
+            request.cancel()
+        await asyncio.gather(*self._abandoned, return_exceptions=True)
 
     def build(self, service: str, method: str, url: str, **kwargs) -> httpx.Request:  # type: ignore[no-untyped-def]
         return self.clients[service].build_request(method, url, **kwargs)
@@ -122,7 +154,11 @@ def upstreams_resource(
                 )
                 for name, url in base_urls(settings).items()
             }
-            app.state.upstreams = Upstreams(clients, settings.upstream_read_retries)
-            yield
+            upstreams = Upstreams(clients, settings.upstream_read_retries)
+            app.state.upstreams = upstreams
+            try:
+                yield
+            finally:
+                await upstreams.close()
 
     return open_clients

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -128,3 +129,58 @@ async def test_ids_with_any_characters_are_a_404_not_an_error(stack, gateway_cli
             response = await client.get(path, headers=manager)
             assert response.status_code == 404, (path, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Slow, and counts the requests that finished and those that were cancelled."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, delay_s: float) -> None:
+        self.inner, self.delay_s = inner, delay_s
+        self.finished = self.cancelled = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            await asyncio.sleep(self.delay_s)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        response = await self.inner.handle_async_request(request)
+        self.finished += 1
+        return response
+
+
+def slow_care(delay_s: float) -> tuple[dict[str, Recording], Callable]:
+    holder: dict[str, Recording] = {}
+
+    def wrap(service: str, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        if service != "care":
+            return transport
+        holder["care"] = Recording(transport, delay_s)
+        return holder["care"]
+
+    return holder, wrap
+
+
+async def test_a_part_past_its_timeout_finishes_in_the_background(stack, gateway_client):
+    """Not cancelled: cancelling requests in flight leaks slots of httpx's own connection pool
+    (encode/httpcore#1093), after which every part would wait for the pool and time out."""
+    holder, wrap = slow_care(0.4)
+    lead = stack.headers("L1", "team_lead", ["T1"])
+    async with gateway_client(wrap, part_timeout_s=0.1) as client:
+        response = await client.get("/v1/people/A1/overview", headers=lead)
+        parts = response.json()["parts"]
+        assert parts["open_care_tasks"] == parts["last_checkin"] == parts["risk"] == "unavailable"
+        assert parts["profile"] == parts["kpis_today"] == "ok"
+        await asyncio.sleep(1.0)
+        recording = holder["care"]
+        assert (recording.finished, recording.cancelled) == (3, 0)  # tasks, check-in, risk
+
+
+async def test_requests_still_running_at_shutdown_are_cancelled(stack, gateway_client):
+    holder, wrap = slow_care(30)
+    lead = stack.headers("L1", "team_lead", ["T1"])
+    async with gateway_client(wrap, part_timeout_s=0.1) as client:
+        response = await client.get("/v1/people/A1/overview", headers=lead)
+        assert response.json()["parts"]["risk"] == "unavailable"
+    recording = holder["care"]
+    assert (recording.finished, recording.cancelled) == (0, 3)

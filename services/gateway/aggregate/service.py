@@ -15,6 +15,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from services.gateway.upstreams import Upstreams
 from shared.errors import NotFound, ServiceUnavailable, Unauthorized
 
@@ -41,9 +43,8 @@ class Fetcher:
         pick: Callable[[Any], Any] = lambda body: body,
     ) -> Part:
         try:
-            response = await asyncio.wait_for(
-                self.upstreams.get_json(service, path, headers=self.headers, params=params),
-                self.timeout_s,
+            response = await self.upstreams.get_within(
+                self.timeout_s, service, path, headers=self.headers, params=params
             )
         except (TimeoutError, ServiceUnavailable):
             return Part("unavailable")
@@ -53,7 +54,7 @@ class Fetcher:
             return Part("hidden")
         if response.status_code >= 400:
             return Part("unavailable")
-        return Part("ok", pick(response.json()))
+        return Part("ok", pick(orjson.loads(response.content)))
 
 
 def segment(value: str) -> str:
