@@ -13,6 +13,7 @@ record headers.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -21,8 +22,8 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter
-from sqlalchemy import DateTime, String, func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, DateTime, String, Table, Text, bindparam, func, select
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,6 +66,26 @@ class InboxMixin:
     )
 
 
+def record_ids_statement(inbox: Table) -> Insert:
+    """Insert a batch's ids into the inbox, returning those not seen before: one statement
+    from three arrays, built once (an executemany renders and binds every row in Python)."""
+    source = (
+        func.unnest(
+            bindparam("event_ids", type_=ARRAY(Text)),
+            bindparam("event_types", type_=ARRAY(Text)),
+            bindparam("topics", type_=ARRAY(Text)),
+        )
+        .table_valued("event_id", "event_type", "topic")
+        .render_derived(name="source")
+    )
+    return (
+        insert(inbox)
+        .from_select(["event_id", "event_type", "topic"], select(*source.c))
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(inbox.c.event_id)
+    )
+
+
 class InboxConsumer:
     """Consumes topics in one consumer group and applies events through the inbox."""
 
@@ -89,7 +110,6 @@ class InboxConsumer:
         self._group_id = group_id
         self._bootstrap = bootstrap_servers
         self._sessionmaker = sessionmaker
-        self._inbox = inbox_model
         self._handler = handler
         self._partitions = partitions
         self._replication = replication_factor
@@ -99,6 +119,7 @@ class InboxConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._record_ids = record_ids_statement(inbox_model.__table__)
 
     @property
     def assigned(self) -> bool:
@@ -218,20 +239,21 @@ class InboxConsumer:
         if not unique:
             return
         async with self._sessionmaker() as session, session.begin():
-            # executemany (one cached statement whatever the batch size) with RETURNING
             inserted = await session.scalars(
-                insert(self._inbox.__table__)
-                .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(self._inbox.__table__.c.event_id),
-                [{"event_id": e.id, "event_type": e.type, "topic": topics[e.id]} for e in unique],
+                self._record_ids,
+                {
+                    "event_ids": [e.id for e in unique],
+                    "event_types": [e.type for e in unique],
+                    "topics": [topics[e.id] for e in unique],
+                },
             )
             fresh_ids = set(inserted)
             fresh = [e for e in unique if e.id in fresh_ids]
             if fresh:
                 await self._handler(session, fresh)
         EVENTS_DUPLICATE.labels(self.name).inc(len(events) - len(fresh))
-        for event in fresh:
-            EVENTS_APPLIED.labels(self.name, topics[event.id]).inc()
+        for topic, count in collections.Counter(topics[e.id] for e in fresh).items():
+            EVENTS_APPLIED.labels(self.name, topic).inc(count)
 
     async def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
         if self._producer is None:
