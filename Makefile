@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-quick lint fmt rebuild bench clean-data
+.PHONY: run test test-quick lint fmt rebuild bench bench-gateway clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ rebuild: $(STAMP)
 ## Metrics pipeline benchmark (embedded PostgreSQL + broker): prints a table.
 bench: $(STAMP)
 	$(PY) -m bench.pipeline $(BENCH_ARGS)
+
+## Gateway overhead benchmark: person overview via the gateway vs straight to the services.
+bench-gateway: $(STAMP)
+	$(PY) -m bench.gateway $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
