@@ -43,7 +43,6 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
-from prometheus_client import REGISTRY
 
 from services.metrics.app import create_app
 from services.metrics.settings import MetricsSettings
@@ -53,6 +52,7 @@ from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port
 from shared.events import CloudEvent, EventType, make_event
 from shared.events.cti import AgentLoggedIn
 from shared.events.roster import TeamChanged
+from shared.messaging.inbox import EVENTS_APPLIED
 from shared.messaging.kafka import ensure_topics, new_producer
 from tests.conftest import migrate, recreate_database
 
@@ -275,10 +275,16 @@ async def consume(consumer: AIOKafkaConsumer, count: int) -> float:
 
 
 def applied_count(consumer: str = "metrics.cti", topic: str = "cti.events") -> float:
-    """Events a consumer of the service has committed (its in-process counter, which keeps
-    counting across the service instances of one run: measure differences)."""
+    """Events a consumer of the service has committed: its in-process counter, which keeps
+    counting across the service instances of one run (measure differences). Read from that
+    one metric: collecting the whole registry (process stats from /proc) would load the
+    process being measured."""
     labels = {"consumer": consumer, "topic": topic}
-    return REGISTRY.get_sample_value("callpulse_events_applied_total", labels) or 0.0
+    for metric in EVENTS_APPLIED.collect():
+        for sample in metric.samples:
+            if sample.name == "callpulse_events_applied_total" and sample.labels == labels:
+                return sample.value
+    return 0.0
 
 
 async def until(condition: Callable[[], Awaitable[bool] | bool], timeout_s: float = 600) -> float:
@@ -292,7 +298,7 @@ async def until(condition: Callable[[], Awaitable[bool] | bool], timeout_s: floa
             return time.monotonic()
         if time.monotonic() > deadline:
             raise TimeoutError("the pipeline did not finish in time")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
 
 
 class Service:

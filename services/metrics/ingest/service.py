@@ -16,8 +16,21 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import and_, case, delete, func, or_, select, tuple_
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import (
+    DateTime,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.metrics.domain.timeline import (
@@ -55,10 +68,10 @@ async def apply_cti_batch(
     """Apply a batch; with ``settings``, also detect the signals its events raise."""
     if not events:
         return
+    envelopes = "[" + ",".join(e.model_dump_json() for e in events) + "]"
     await session.execute(
         STORE_AND_FOLD,
-        arrays(CtiEvent.__table__, stored_rows(events), STORED)
-        | arrays(QueueCall.__table__, call_facts(events), CALL_FACTS),
+        {"envelopes": envelopes} | arrays(QueueCall.__table__, call_facts(events), CALL_FACTS),
     )
     by_agent: dict[str, list[CloudEvent]] = defaultdict(list)
     for event in events:
@@ -70,27 +83,33 @@ async def apply_cti_batch(
         await signals.on_batch(session, events, settings)
 
 
-STORED = ("event_id", "type", "time", "agent_id", "call_id", "queue_id", "envelope")
-
-
-def stored_rows(events: list[CloudEvent]) -> list[dict]:
-    """Event store rows; the ids are the payload's declared fields (an extra field a CTI
-    system sends along is kept in the envelope, never taken for an id)."""
-    rows = []
-    for event in events:
-        declared = vars(event.data)
-        rows.append(
-            {
-                "event_id": event.id,
-                "type": event.type,
-                "time": event.time,
-                "agent_id": declared.get("agent_id"),
-                "call_id": declared.get("call_id"),
-                "queue_id": declared.get("queue_id"),
-                "envelope": event.model_dump_json(),
-            }
+def _store_statement() -> Insert:
+    """The batch's envelopes, sent as one JSON array, into the event store; the server reads
+    the id, type, time and the ids of the data from each (one parameter instead of seven
+    arrays of 500 values to encode)."""
+    envelope = (
+        func.jsonb_array_elements(cast(bindparam("envelopes", type_=Text), JSONB))
+        .table_valued(column("value", JSONB))
+        .render_derived(name="envelope")
+        .c.value
+    )
+    data = envelope["data"]
+    return (
+        insert(CtiEvent)
+        .from_select(
+            ["event_id", "type", "time", "agent_id", "call_id", "queue_id", "envelope"],
+            select(
+                envelope["id"].astext,
+                envelope["type"].astext,
+                envelope["time"].astext.cast(DateTime(timezone=True)),
+                data["agent_id"].astext,
+                data["call_id"].astext,
+                data["queue_id"].astext,
+                envelope,
+            ),
         )
-    return rows
+        .on_conflict_do_nothing()
+    )
 
 
 CALL_FACTS = ("call_id", "queue_id", "offered_us", "outcome", "outcome_us", "outcome_event_id")
@@ -150,9 +169,7 @@ def _fold_calls_statement() -> Insert:
 
 
 FOLD_CALLS = _fold_calls_statement()
-STORE_AND_FOLD = FOLD_CALLS.add_cte(
-    insert_from_arrays(CtiEvent.__table__, STORED).on_conflict_do_nothing().cte("stored")
-)
+STORE_AND_FOLD = FOLD_CALLS.add_cte(_store_statement().cte("stored"))
 """The batch's events into the store and its call facts folded, in one statement."""
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -33,7 +33,7 @@ from services.metrics.db import outbox
 from services.metrics.domain.adherence import Planned, in_granted_break, matches
 from services.metrics.domain.timeline import Segment, from_us, to_us
 from services.metrics.ingest.bulk import any_of, arrays, insert_from_arrays
-from services.metrics.ingest.care_breaks import granted_breaks
+from services.metrics.ingest.care_breaks import granted_breaks_of
 from services.metrics.ingest.models import (
     AgentContact,
     AgentSegment,
@@ -152,16 +152,6 @@ async def track_condition(
     elif not holds and row.active:
         row.active = False
     await session.flush()
-
-
-async def team_at(session: AsyncSession, person_id: str, at: datetime) -> str | None:
-    return await session.scalar(
-        select(TeamMembership.team_id).where(
-            TeamMembership.person_id == person_id,
-            TeamMembership.valid_from <= at,
-            (TeamMembership.valid_to.is_(None)) | (TeamMembership.valid_to > at),
-        )
-    )
 
 
 class Memberships:
@@ -465,13 +455,6 @@ async def _qa_patterns(
                 active.discard(subject)
 
 
-async def schedule_for(session: AsyncSession, agent_id: str, day: date) -> list[Planned]:
-    schedule = await session.get(PublishedSchedule, (agent_id, day.isoformat()))
-    if schedule is None:
-        return []
-    return planned(schedule.activities)
-
-
 def planned(activities: list[dict]) -> list[Planned]:
     return [
         Planned(
@@ -656,19 +639,39 @@ async def _aht_drift(
         )
 
 
+SNAPSHOT_STATES = select(AgentSnapshot.__table__.c.agent_id, AgentSnapshot.__table__.c.state)
+SCHEDULES_OF_DAY = select(PublishedSchedule.agent_id, PublishedSchedule.activities).where(
+    PublishedSchedule.day == bindparam("day")
+)
+
+
 async def scan(session: AsyncSession, settings: MetricsSettings, now: datetime) -> None:
-    """Time-driven rules: long aux, absence and adherence breaches as of ``now``."""
+    """Time-driven rules: long aux, absence and adherence breaches as of ``now``.
+
+    A fixed number of queries per scan, whatever the number of agents; a condition is only
+    written when it starts or stops holding.
+    """
     now_us = to_us(now)
     day = now.astimezone(ZoneInfo(settings.center_timezone)).date()
-    snapshots = {s.agent_id: s for s in await session.scalars(select(AgentSnapshot))}
-    for agent_id, snapshot in snapshots.items():
-        state = snapshot.state
+    states: dict[str, dict] = {
+        agent_id: state for agent_id, state in await session.execute(SNAPSHOT_STATES)
+    }
+    on_long_aux = await active_subjects(session, "long_aux", sorted(states))
+    changed = []
+    for agent_id, state in states.items():
         in_aux = state["state"] == "aux" and state.get("since") is not None
         reason = state.get("reason") or "unspecified"
         limit = rules.long_aux_threshold_s(
             reason, settings.long_aux_thresholds_s, settings.long_aux_default_s
         )
         holds = in_aux and now_us - state["since"] > limit * 1_000_000
+        if holds != (agent_id in on_long_aux):
+            changed.append((agent_id, state, holds, in_aux, reason, limit))
+    schedules = await session.execute(SCHEDULES_OF_DAY, {"day": day.isoformat()})
+    plans = {agent_id: plan for agent_id, activities in schedules if (plan := planned(activities))}
+    people = {agent_id for agent_id, *_ in changed} | set(plans)
+    teams = await Memberships.load(session, people) if people else Memberships([])
+    for agent_id, state, holds, in_aux, reason, limit in changed:
         await track_condition(
             session,
             "long_aux",
@@ -677,96 +680,108 @@ async def scan(session: AsyncSession, settings: MetricsSettings, now: datetime) 
             episode=str(state.get("since")),
             at=now,
             agent_id=agent_id,
-            team_id=await team_at(session, agent_id, now),
+            team_id=teams.team_at(agent_id, now),
             facts={
                 "reason": reason,
                 "since": from_us(state["since"]).isoformat() if in_aux else None,
                 "threshold_s": limit,
             },
         )
-    schedules = await session.scalars(
-        select(PublishedSchedule).where(PublishedSchedule.day == day.isoformat())
-    )
-    for schedule in schedules:
-        plan = await schedule_for(session, schedule.agent_id, day)
-        if plan:
-            await _absence_and_adherence(
-                session, schedule.agent_id, plan, snapshots.get(schedule.agent_id), now, settings
-            )
+    if plans:
+        await _absence_and_adherence(session, plans, states, teams, now, settings)
 
 
 async def _absence_and_adherence(
     session: AsyncSession,
-    agent_id: str,
-    plan: list[Planned],
-    snapshot: AgentSnapshot | None,
+    plans: dict[str, list[Planned]],
+    states: dict[str, dict],
+    teams: Memberships,
     now: datetime,
     settings: MetricsSettings,
 ) -> None:
+    """Absence and adherence of every agent scheduled today, in four queries."""
     now_us = to_us(now)
-    shift_start, shift_end = min(p.start for p in plan), max(p.end for p in plan)
-    state = snapshot.state if snapshot else {"state": "logged_out"}
-    logged_in_now = state["state"] != "logged_out"
-    seen = await session.scalar(
-        select(func.count())
-        .select_from(AgentSegment)
-        .where(
-            AgentSegment.agent_id == agent_id,
-            AgentSegment.end_us > shift_start,
-            AgentSegment.start_us < now_us,
-        )
-    )
-    team_id = await team_at(session, agent_id, now)
-    if shift_start + settings.absent_after_s * 1_000_000 <= now_us < shift_end and not (
-        seen or logged_in_now
-    ):
-        await raise_once(
-            session,
-            "absent",
-            agent_id,
-            from_us(shift_start).date().isoformat(),
-            at=now,
-            agent_id=agent_id,
-            team_id=team_id,
-            facts={
-                "shift_start": from_us(shift_start).isoformat(),
-                "minutes_into_shift": (now_us - shift_start) // 60_000_000,
+    agents = sorted(plans)
+    shifts = {a: (min(p.start for p in plans[a]), max(p.end for p in plans[a])) for a in agents}
+    seen = {
+        agent_id
+        for agent_id, _ in await session.execute(
+            LOGGED_IN_BETWEEN,
+            {
+                "agent_ids": agents,
+                "since": [shifts[a][0] for a in agents],
+                "until": [now_us] * len(agents),
             },
         )
-    current = next((p for p in plan if p.start <= now_us < p.end), None)
-    if current is None or not (seen or logged_in_now):  # no shift started: "absent" covers it
-        await track_condition(
-            session, "adherence_breach", agent_id, False, episode="", at=now, facts={}
+    }
+    in_breach = await active_subjects(session, "adherence_breach", agents)
+    absent, working = [], []
+    for agent_id in agents:
+        shift_start, shift_end = shifts[agent_id]
+        state = states.get(agent_id, {"state": "logged_out"})
+        logged_in_now = state["state"] != "logged_out"
+        present = agent_id in seen or logged_in_now
+        if shift_start + settings.absent_after_s * 1_000_000 <= now_us < shift_end and not present:
+            absent.append(
+                Signal(
+                    "absent",
+                    agent_id,
+                    from_us(shift_start).date().isoformat(),
+                    now,
+                    {
+                        "shift_start": from_us(shift_start).isoformat(),
+                        "minutes_into_shift": (now_us - shift_start) // 60_000_000,
+                    },
+                    agent_id,
+                    teams.team_at(agent_id, now),
+                )
+            )
+        current = next((p for p in plans[agent_id] if p.start <= now_us < p.end), None)
+        if current is None or not present:  # no shift started: "absent" covers it
+            if agent_id in in_breach:
+                await track_condition(
+                    session, "adherence_breach", agent_id, False, episode="", at=now, facts={}
+                )
+            continue
+        segment = (
+            Segment(state["since"], now_us, state["state"], state.get("reason"))
+            if logged_in_now and state.get("since") is not None
+            else None
         )
+        working.append((agent_id, current, state, segment))
+    await raise_all(session, absent)
+    if not working:
         return
-    segment = (
-        Segment(state["since"], now_us, state["state"], state.get("reason"))
-        if logged_in_now and state.get("since") is not None
-        else None
+    out_since = {a: max(c.start, s.get("since") or c.start) for a, c, s, _ in working}
+    granted = await granted_breaks_of(
+        session, [a for a, *_ in working], min(out_since.values()), now_us + 1
     )
-    out_since = max(current.start, state.get("since") or current.start)
-    granted = await granted_breaks(session, agent_id, out_since, now_us + 1)
-    if segment is not None and segment.reason == "care_break":
-        # A granted care break is adherent time: out of adherence only from its end.
-        out_since = max([out_since, *(end for _, end in granted if end <= now_us)])
-    holds = (
-        not matches(current.kind, segment)
-        and not in_granted_break(segment, now_us, granted)
-        and now_us - out_since > settings.adherence_breach_s * 1_000_000
-    )
-    await track_condition(
-        session,
-        "adherence_breach",
-        agent_id,
-        holds,
-        episode=f"{current.start}:{out_since}",
-        at=now,
-        agent_id=agent_id,
-        team_id=team_id,
-        facts={
-            "scheduled": current.kind,
-            "actual": state["state"],
-            "reason": state.get("reason"),
-            "out_since": from_us(out_since).isoformat(),
-        },
-    )
+    for agent_id, current, state, segment in working:
+        since = out_since[agent_id]
+        breaks = [(s, e) for s, e in granted.get(agent_id, ()) if e > since]
+        if segment is not None and segment.reason == "care_break":
+            # A granted care break is adherent time: out of adherence only from its end.
+            since = max([since, *(end for _, end in breaks if end <= now_us)])
+        holds = (
+            not matches(current.kind, segment)
+            and not in_granted_break(segment, now_us, breaks)
+            and now_us - since > settings.adherence_breach_s * 1_000_000
+        )
+        if holds == (agent_id in in_breach):
+            continue
+        await track_condition(
+            session,
+            "adherence_breach",
+            agent_id,
+            holds,
+            episode=f"{current.start}:{since}",
+            at=now,
+            agent_id=agent_id,
+            team_id=teams.team_at(agent_id, now),
+            facts={
+                "scheduled": current.kind,
+                "actual": state["state"],
+                "reason": state.get("reason"),
+                "out_since": from_us(since).isoformat(),
+            },
+        )
