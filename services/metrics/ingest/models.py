@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, SmallInteger, String, func
+from sqlalchemy import BigInteger, DateTime, Index, Integer, SmallInteger, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,15 @@ class CtiEvent(Base):
         Index("ix_cti_events_agent_time", "agent_id", "time"),
         Index("ix_cti_events_call", "call_id"),
         Index("ix_cti_events_time", "time"),
+        # an agent's last surveys (CSAT drop), read every batch: only survey rows, so a
+        # lookup stays a few entries however long the history
+        Index(
+            "ix_cti_events_surveys",
+            "agent_id",
+            "time",
+            "event_id",
+            postgresql_where=text("type = 'cti.survey.completed'"),
+        ),
     )
 
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     column,
     func,
     select,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -309,28 +310,30 @@ async def current_teams(session: AsyncSession, person_ids: list[str]) -> dict[st
 
 
 def _latest_surveys_statement() -> Select:
-    """The last ``:count`` surveys of each of ``:agent_ids``."""
-    recency = (
-        func.row_number()
-        .over(
-            partition_by=CtiEvent.agent_id,
-            order_by=(CtiEvent.time.desc(), CtiEvent.event_id.desc()),
-        )
-        .label("recency")
+    """The last ``:count`` surveys of each of ``:agent_ids``: a few entries of the surveys'
+    partial index per agent, whatever the length of its history."""
+    agents = (
+        func.unnest(bindparam("agent_ids", type_=ARRAY(Text)))
+        .table_valued(column("agent_id", Text))
+        .render_derived(name="agents")
     )
-    ranked = (
+    latest = (
         select(
-            CtiEvent.agent_id,
             CtiEvent.event_id,
             CtiEvent.time,
             CtiEvent.envelope["data"]["csat"].astext.cast(Integer).label("csat"),
-            recency,
         )
-        .where(any_of(CtiEvent.agent_id, "agent_ids"))
-        .where(CtiEvent.type == EventType.SURVEY_COMPLETED.value)
-        .subquery()
+        .where(
+            CtiEvent.agent_id == agents.c.agent_id,
+            CtiEvent.type == EventType.SURVEY_COMPLETED.value,
+        )
+        .order_by(CtiEvent.time.desc(), CtiEvent.event_id.desc())
+        .limit(bindparam("count"))
+        .lateral("latest")
     )
-    return select(ranked).where(ranked.c.recency <= bindparam("count"))
+    return select(agents.c.agent_id, latest.c.event_id, latest.c.time, latest.c.csat).select_from(
+        agents.join(latest, true())
+    )
 
 
 LATEST_SURVEYS = _latest_surveys_statement()
@@ -344,7 +347,7 @@ async def _csat(session: AsyncSession, agent_ids: list[str], settings: MetricsSe
         )
     ).all()
     latest: dict[str, list] = defaultdict(list)
-    for row in sorted(rows, key=lambda r: (r.agent_id, -r.recency)):
+    for row in sorted(rows, key=lambda r: (r.agent_id, r.time, r.event_id)):  # oldest first
         latest[row.agent_id].append(row)
     active = await active_subjects(session, "csat_drop", agent_ids)
     teams = await current_teams(session, agent_ids)
