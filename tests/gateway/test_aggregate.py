@@ -184,3 +184,17 @@ async def test_requests_still_running_at_shutdown_are_cancelled(stack, gateway_c
         assert response.json()["parts"]["risk"] == "unavailable"
     recording = holder["care"]
     assert (recording.finished, recording.cancelled) == (0, 3)
+
+
+async def test_team_parts_follow_the_profile_not_the_slowest_part(stack, gateway_client):
+    """Today's KPIs and the real-time state each take 0.4 s: in parallel, not one after the
+    other (the state waits for the profile only)."""
+    slow = lambda service, t: Slow(t, 0.4) if service == "metrics" else t  # noqa: E731
+    async with gateway_client(slow, part_timeout_s=2.0) as client:
+        started = time.monotonic()
+        response = await client.get(
+            "/v1/people/A1/overview", headers=stack.headers("L1", "team_lead", ["T1"])
+        )
+        elapsed = time.monotonic() - started
+    assert set(response.json()["parts"].values()) == {"ok"}
+    assert elapsed < 0.75

@@ -81,10 +81,35 @@ def _render(parts: dict[str, Part]) -> dict[str, Any]:
 async def person_overview(
     fetch: Fetcher, caller_id: str, person_id: str, timezone: str, now: datetime
 ) -> dict[str, Any]:
+    """The real-time state and the risk are read by the person's team, so they follow the
+    profile; the other parts are in flight meanwhile."""
     start, end = today(timezone, now)
     day = {"start": start, "end": end, "granularity": "day"}
-    profile, kpis, tasks, checkins = await asyncio.gather(
-        fetch.part("roster", f"/v1/people/{segment(person_id)}"),
+    own = caller_id == person_id
+
+    async def profile_then_team_parts() -> tuple[Part, Part | None, Part | None]:
+        profile = await fetch.part("roster", f"/v1/people/{segment(person_id)}")
+        if profile.status != "ok":
+            return profile, None, None
+        team_id = profile.data.get("team_id")
+        realtime, risk = await asyncio.gather(
+            fetch.part(
+                "metrics",
+                "/v1/realtime/agents",
+                {"team_id": team_id} if team_id and not own else None,
+                lambda agents: _one(agents, "agent_id", person_id),
+            ),
+            fetch.part(
+                "care",
+                "/v1/care/risk",
+                {"team_id": team_id} if team_id else None,
+                lambda b: _one(b["agents"], "agent_id", person_id),
+            ),
+        )
+        return profile, realtime, risk
+
+    (profile, realtime, risk), kpis, tasks, checkins = await asyncio.gather(
+        profile_then_team_parts(),
         fetch.part(
             "metrics", f"/v1/metrics/agents/{segment(person_id)}", day, lambda b: b["total"]
         ),
@@ -103,25 +128,8 @@ async def person_overview(
     )
     if profile.status == "hidden":
         raise NotFound(f"No person {person_id}.")
-    if profile.status == "unavailable":
+    if realtime is None or risk is None:
         raise ServiceUnavailable("The roster service is unavailable.", service="roster")
-    team_id = profile.data.get("team_id")
-    own = caller_id == person_id
-    realtime_params = {"team_id": team_id} if team_id and not own else None
-    realtime, risk = await asyncio.gather(
-        fetch.part(
-            "metrics",
-            "/v1/realtime/agents",
-            realtime_params,
-            lambda agents: _one(agents, "agent_id", person_id),
-        ),
-        fetch.part(
-            "care",
-            "/v1/care/risk",
-            {"team_id": team_id} if team_id else None,
-            lambda b: _one(b["agents"], "agent_id", person_id),
-        ),
-    )
     return _render(
         {
             "profile": profile,
