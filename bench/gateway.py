@@ -84,9 +84,10 @@ TRANSPORTS = ("aiohttp", "httpx")
 CALL_EVERY = timedelta(minutes=6)
 TRAFFIC_HOURS = 2
 HARD_CALL_EVERY = 7
-IDLE_CPU_PERCENT = 5.0
-IDLE_SAMPLE_S = 0.5
 """Every seventh call is tagged abusive: a hard-call signal, so leads have open care tasks."""
+IDLE_CPU_PERCENT = 5.0
+"""A server below this (sampled over ``IDLE_SAMPLE_S``, twice in a row) is idle."""
+IDLE_SAMPLE_S = 0.5
 
 
 # -- the servers -------------------------------------------------------------------------------
@@ -323,7 +324,9 @@ async def seed_floor(stack: Stack, bootstrap: str, now: datetime) -> list[Agent]
             return True
 
         await until(care_knows_the_floor, 120)
-        await publish(bootstrap, todays_traffic(agents, now))
+        traffic = todays_traffic(agents, now)
+        hard_calls = any(event.type == EventType.CALL_TAGGED for event in traffic)
+        await publish(bootstrap, traffic)
         for agent in agents:
             response = await client.post(
                 f"{urls['care']}/v1/care/checkins",
@@ -350,7 +353,7 @@ async def seed_floor(stack: Stack, bootstrap: str, now: datetime) -> list[Agent]
                 states.status_code == 200
                 and any(s["agent_id"] == last.id for s in states.json())
                 and tasks.status_code == 200
-                and bool(tasks.json()["items"])
+                and (bool(tasks.json()["items"]) or not hard_calls)  # none minutes after midnight
             )
 
         await until(metrics_has_the_day, 120)
