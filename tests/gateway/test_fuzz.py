@@ -52,7 +52,7 @@ NO_LIMITS = {
     "rate_limit_api_key_burst": 1_000_000,
 }
 
-Check = Callable[[Any, httpx.Response], None]
+Check = Callable[[httpx.Response], None]
 
 
 def httpx_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -76,28 +76,28 @@ def httpx_kwargs(case: Any, headers: dict[str, str]) -> dict[str, Any]:
     return kwargs
 
 
-def describe(case: Any, response: httpx.Response) -> str:
+def describe(response: httpx.Response) -> str:
     request = response.request
     body = request.content[:500].decode(errors="replace")
     answer = f"{response.status_code} {response.text[:500]}"
     return f"{request.method} {request.url} body={body!r} -> {answer}"
 
 
-def no_server_error(case: Any, response: httpx.Response) -> None:
-    assert response.status_code < 500, describe(case, response)
+def no_server_error(response: httpx.Response) -> None:
+    assert response.status_code < 500, describe(response)
     if 400 <= response.status_code < 500:
         content_type = response.headers.get("content-type", "")
-        assert content_type.startswith(PROBLEM_JSON), describe(case, response)
+        assert content_type.startswith(PROBLEM_JSON), describe(response)
 
 
-def refused(case: Any, response: httpx.Response) -> None:
-    no_server_error(case, response)
-    assert response.status_code in UNAUTHENTICATED, describe(case, response)
+def refused(response: httpx.Response) -> None:
+    no_server_error(response)
+    assert response.status_code in UNAUTHENTICATED, describe(response)
 
 
-def unauthorized(case: Any, response: httpx.Response) -> None:
-    no_server_error(case, response)
-    assert response.status_code == 401, describe(case, response)
+def unauthorized(response: httpx.Response) -> None:
+    no_server_error(response)
+    assert response.status_code == 401, describe(response)
 
 
 Plan = tuple[str, st.SearchStrategy[Any], dict[str, str], Check, int]
@@ -148,7 +148,7 @@ class Fuzzer:
         @given(case=strategy)
         def prop(case: Any) -> None:
             sent = asyncio.run_coroutine_threadsafe(self.send(case, headers), self.loop)
-            check(case, sent.result(timeout=30))
+            check(sent.result(timeout=30))
 
         prop()
 
