@@ -16,10 +16,11 @@ import asyncio
 import collections
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter
 from sqlalchemy import ARRAY, DateTime, String, Table, Text, bindparam, func, select
@@ -86,6 +87,23 @@ def record_ids_statement(inbox: Table) -> Insert:
     )
 
 
+@dataclass
+class Batch:
+    """Records read in one poll: the events parsed from them and the unparseable ones."""
+
+    records: list[ConsumerRecord]
+    events: list[tuple[ConsumerRecord, CloudEvent]] = field(default_factory=list)
+    dead: list[tuple[ConsumerRecord, str]] = field(default_factory=list)
+
+
+async def _discard(task: asyncio.Task[Batch] | None) -> None:
+    """Cancel a read-ahead: its records were never committed, so they will be read again."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 class InboxConsumer:
     """Consumes topics in one consumer group and applies events through the inbox."""
 
@@ -138,28 +156,55 @@ class InboxConsumer:
 
     async def _run(self) -> None:
         backoff = 0.5
-        while True:
-            try:
-                await self._connect()
-                assert self._consumer is not None
-                batches = await self._consumer.getmany(
-                    timeout_ms=self._max_wait_ms, max_records=self._max_batch
-                )
-                records = [r for part in batches.values() for r in part]
-                if records:
-                    await self.process(records)
-                    with contextlib.suppress(CommitFailedError):
-                        # A rebalance may revoke the partitions first; the new owner
-                        # re-reads from the last commit and the inbox skips what is done.
-                        await self._consumer.commit()
-                backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database trouble: reconnect and retry
-                log.warning("consumer retrying", consumer=self.name, error=str(exc))
-                await self._close_clients()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+        ahead: asyncio.Task[Batch] | None = None
+        try:
+            while True:
+                try:
+                    await self._connect()
+                    consumer = self._consumer
+                    assert consumer is not None
+                    batch = await ahead if ahead is not None else await self._read(consumer)
+                    ahead = None
+                    if len(batch.records) >= self._max_batch:
+                        # Behind (a full batch): read and parse the next one while this one is
+                        # applied. A partial batch means we are caught up; reading ahead then
+                        # would only hold back what arrives during the transaction.
+                        ahead = asyncio.create_task(self._read(consumer))
+                    if batch.records:
+                        await self._apply_batch(batch)
+                        await self._commit(consumer, batch.records)
+                    backoff = 0.5
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # broker or database trouble: reconnect and retry
+                    log.warning("consumer retrying", consumer=self.name, error=str(exc))
+                    await _discard(ahead)
+                    ahead = None
+                    await self._close_clients()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+        finally:
+            await _discard(ahead)
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> Batch:
+        batches = await consumer.getmany(timeout_ms=self._max_wait_ms, max_records=self._max_batch)
+        return self._parse([r for part in batches.values() for r in part])
+
+    async def _commit(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord]) -> None:
+        """Commit the offsets of the records applied — never those of a batch read ahead.
+
+        A partition revoked meanwhile is left out (or the whole commit refused): its new owner
+        re-reads from the last commit and the inbox skips what is done.
+        """
+        assigned = consumer.assignment()
+        offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            partition = TopicPartition(record.topic, record.partition)
+            if partition in assigned:
+                offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        if offsets:
+            with contextlib.suppress(CommitFailedError):
+                await consumer.commit(offsets)
 
     async def _connect(self) -> None:
         if self._consumer is not None:
@@ -197,20 +242,27 @@ class InboxConsumer:
 
     async def process(self, records: Sequence[ConsumerRecord]) -> None:
         """Apply a batch of records; poison ones go to their dead-letter topic."""
-        events: list[tuple[ConsumerRecord, CloudEvent]] = []
-        dead: list[tuple[ConsumerRecord, str]] = []
+        await self._apply_batch(self._parse(list(records)))
+
+    @staticmethod
+    def _parse(records: list[ConsumerRecord]) -> Batch:
+        batch = Batch(records)
         for record in records:
             try:
-                events.append((record, parse_event(record.value)))
+                batch.events.append((record, parse_event(record.value)))
             except InvalidEvent as exc:
-                dead.append((record, f"invalid event: {exc}"))
+                batch.dead.append((record, f"invalid event: {exc}"))
+        return batch
+
+    async def _apply_batch(self, batch: Batch) -> None:
+        dead = list(batch.dead)
         try:
-            await self._apply(events)
+            await self._apply(batch.events)
         except Exception as exc:
             if is_transient(exc):
                 raise  # the database is away: retry the whole batch later, dead-letter nothing
             log.warning("batch failed, applying one by one", consumer=self.name, error=str(exc))
-            dead.extend(await self._apply_each(events))
+            dead.extend(await self._apply_each(batch.events))
         if dead:
             await self._dead_letter(dead)
 

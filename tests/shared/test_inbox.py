@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
 from sqlalchemy import String, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -262,3 +262,66 @@ async def test_a_database_outage_dead_letters_nothing(
     await consumer.stop()
     assert await read_all(kafka_bootstrap, f"{topic}.dlq", expected=1, timeout_s=1) == []
     assert await applied_ids(sessionmaker) == []
+
+
+async def test_a_backlog_read_ahead_is_applied_once_and_committed_to_its_end(
+    kafka_bootstrap: str, sessionmaker, clean
+) -> None:
+    """Full batches make the consumer read the next one while applying; a transient failure
+    then drops what was read ahead, and nothing is lost, repeated or left uncommitted."""
+    topic = f"test.inbox.{uuid.uuid4().hex[:8]}"
+    ids = [f"b{i:04d}" for i in range(1_000)]
+    await ensure_topics(kafka_bootstrap, [topic, f"{topic}.dlq"], partitions=3)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(topic, login(f"a{i % 7}", id=id).to_json())
+            for i, id in enumerate(ids)
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+    failed_once: list[str] = []
+
+    async def flaky(session: AsyncSession, events: list[CloudEvent]) -> None:
+        if "b0550" in {e.id for e in events} and not failed_once:
+            failed_once.append("b0550")
+            raise ConnectionRefusedError("database is restarting")
+        await record_applied(session, events)
+
+    group = f"g-{topic}"
+    consumer = InboxConsumer(
+        name=group,
+        topics=[topic],
+        group_id=group,
+        bootstrap_servers=kafka_bootstrap,
+        sessionmaker=sessionmaker,
+        inbox_model=TestInbox,
+        handler=flaky,
+        partitions=3,
+        max_batch=100,
+        max_wait_ms=50,
+    )
+    await consumer.start()
+    try:
+
+        async def all_applied() -> bool:
+            return len(await applied_ids(sessionmaker)) == len(ids)
+
+        await wait_for(all_applied, timeout_s=60)
+    finally:
+        await consumer.stop()
+
+    assert failed_once and await applied_ids(sessionmaker) == ids
+    ends: dict[TopicPartition, int] = {}
+    for record in await read_all(kafka_bootstrap, topic, expected=len(ids)):
+        ends[TopicPartition(topic, record.partition)] = record.offset + 1
+    check = AIOKafkaConsumer(topic, bootstrap_servers=kafka_bootstrap, group_id=group)
+    await check.start()
+    try:
+        committed = {p: await check.committed(p) for p in ends}
+    finally:
+        await check.stop()
+    assert committed == ends
