@@ -55,7 +55,7 @@ def decode_cursor(cursor: str) -> list[Any]:
     return values
 
 
-def page_params(
+async def page_params(  # async: a plain def dependency costs every list request a thread hop
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> PageParams:

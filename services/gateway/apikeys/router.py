@@ -18,7 +18,7 @@ from shared.pagination import Page, PageDep
 router = APIRouter(prefix="/v1/cti/api-keys", tags=["cti: api keys"])
 
 
-def require_admin(user: User) -> Principal:
+async def require_admin(user: User) -> Principal:
     if user.role != Role.ADMIN:
         raise Forbidden("Only admins manage API keys.")
     return user

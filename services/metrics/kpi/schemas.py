@@ -18,7 +18,7 @@ class WindowQuery(BaseModel):
     granularity: Granularity
 
 
-def window_query(
+async def window_query(
     start: Annotated[AwareDatetime, Query(description="inclusive, RFC 3339 with offset")],
     end: Annotated[AwareDatetime, Query(description="exclusive, RFC 3339 with offset")],
     granularity: Annotated[Granularity, Query()] = "interval",
