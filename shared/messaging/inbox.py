@@ -224,6 +224,9 @@ class InboxConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self._max_batch,
+            # A fetch the broker holds open (500 ms by default) delays records that arrive
+            # meanwhile on other partitions: never hold one longer than a batch may linger.
+            fetch_max_wait_ms=self._max_wait_ms,
         )
         try:
             await consumer.start()
