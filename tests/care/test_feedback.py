@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,6 +25,7 @@ from shared.auth import Principal, Role
 from shared.errors import TooManyRequests
 from shared.events import EventType
 from tests.care.conftest import T0, person_event
+from tests.logcapture import Capture
 
 URL = "/v1/care/feedback"
 
@@ -204,20 +204,11 @@ async def occurrences(cdb: AsyncSession, needle: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def logs(care_client, caplog) -> Iterator[tuple[io.StringIO, pytest.LogCaptureFixture]]:
-    """Every log line while the test runs: rendered by the app's own stdout formatter into a
-    buffer, and as records (caplog). Debug lines too, so nothing about the author at any level."""
-    caplog.set_level(logging.DEBUG)
-    root = logging.getLogger()
-    [app_handler] = [
-        h for h in root.handlers if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
-    ]
-    buffer = io.StringIO()
-    tee = logging.StreamHandler(buffer)
-    tee.setFormatter(app_handler.formatter)
-    root.addHandler(tee)
-    yield buffer, caplog
-    root.removeHandler(tee)
+def logs(care_client) -> Iterator[tuple[io.StringIO, Capture]]:
+    """Every log line while the test runs, rendered by the app's own formatter into a buffer,
+    and as records. Debug lines too, so nothing about the author at any level."""
+    with Capture() as capture:
+        yield capture.text, capture
 
 
 async def test_author_leaves_no_trace(care_client, floor, cdb, care_settings, logs) -> None:
@@ -229,8 +220,9 @@ async def test_author_leaves_no_trace(care_client, floor, cdb, care_settings, lo
     # the directory knows the author (their id and their name "Person <id>"), nothing else does
     known = await occurrences(cdb, AUTHOR)
     assert known == {"people.id": 1, "people.name": 1}
-    buffer, caplog = logs
+    _, caplog = logs
     caplog.clear()
+    buffer = caplog.text
 
     resp = await care_client.post(
         URL,

@@ -3,49 +3,11 @@ a credential, a request body or the author of anonymous feedback (DESIGN §6, is
 
 from __future__ import annotations
 
-import io
-import logging
-
 import httpx
-import structlog
+
+from tests.logcapture import Capture
 
 BODY = "The new shift pattern leaves no time for lunch (q8zr1)."
-
-
-class Capture(logging.Handler):
-    """Every log record while active, debug included, and each line as the app renders it.
-
-    Attached once the gateway exists: creating an app configures logging afresh."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        [app_handler] = [
-            h
-            for h in logging.getLogger().handlers
-            if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
-        ]
-        self.setFormatter(app_handler.formatter)
-        self.records: list[logging.LogRecord] = []
-        self.text = io.StringIO()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-        self.text.write(self.format(record) + "\n")
-
-    def __enter__(self) -> Capture:
-        root = logging.getLogger()
-        self.previous_level = root.level
-        root.setLevel(logging.DEBUG)
-        root.addHandler(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        root = logging.getLogger()
-        root.removeHandler(self)
-        root.setLevel(self.previous_level)
-
-    def access(self) -> list[dict]:
-        return [r.msg for r in self.records if r.name == "access" and isinstance(r.msg, dict)]
 
 
 async def test_feedback_through_the_gateway_leaves_no_author_or_secret(stack, gateway_client):
